@@ -1,0 +1,192 @@
+"""JSON media handlers (HTTP bodies and WebSocket TEXT payloads).
+
+The default engine is orjson, a required dependency of lanner-core: it is several times faster
+than the standard library and validates its input strictly. Behaviour that differs from Falcon's
+stdlib default, all deliberate and documented in docs/media.md:
+
+* Output is compact (``{"a":1}``), UTF-8, with no spaces after separators.
+* Objects orjson refuses (non-str dict keys, integers beyond 64 bits, nesting deeper than its
+  serializer allows, circular references) fall back to the standard library encoder with the
+  same compact separators, so anything ``json.dumps`` accepts still renders.
+* Parsing rejects documents nested deeper than 1024 levels, invalid UTF-8, lone surrogates, a
+  BOM, ``NaN``/``Infinity`` and numbers that overflow a double, all as 400
+  ``MediaMalformedError``. Integers beyond the 64-bit range are decoded as ``float`` (orjson's
+  behaviour); pass ``loads=json.loads`` for arbitrary-precision integers.
+
+Custom ``dumps``/``loads`` (stdlib ``json`` with options, msgspec, ...) are accepted exactly as in
+Falcon: ``dumps`` may return ``str`` or ``bytes`` (detected once, at construction); the body is
+decoded as UTF-8 before ``loads`` sees it; and the exception class ``loads`` raises for invalid
+input is learned at construction so that libraries whose errors are not ``ValueError`` still
+produce a 400.
+"""
+
+from __future__ import annotations
+
+import json as _stdlib_json
+from typing import IO, Any, Callable, cast
+
+import orjson
+
+from lanner.errors import MediaMalformedError, MediaNotFoundError
+from lanner.media.base import AsyncReadableStream, BaseHandler, TextBaseHandlerWS
+
+__all__ = ['JSONHandler', 'JSONHandlerWS']
+
+_LABEL = 'JSON'
+
+_fallback_encoder = _stdlib_json.JSONEncoder(ensure_ascii=False, separators=(',', ':'))
+
+
+def _dumps_orjson(obj: object) -> bytes:
+    # PERF: the plain call is the common case; the retries only run for inputs orjson refuses.
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        pass
+    try:
+        # Non-str keys (ints, UUIDs, ...): the stdlib stringifies int keys, so must we.
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        pass
+    # Integers beyond 64 bits, very deep nesting, and anything else the stdlib can encode.
+    return _fallback_encoder.encode(obj).encode('utf-8')
+
+
+def _loads_orjson(data: bytes) -> object:
+    if not data:
+        raise MediaNotFoundError(_LABEL)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as err:
+        raise MediaMalformedError(_LABEL) from err
+
+
+def _learn_error_types(loads: Callable[[str], Any]) -> tuple[type[BaseException], ...]:
+    """Find the exception class a custom ``loads`` raises for invalid input."""
+    errors: list[type[BaseException]] = [ValueError, RecursionError]
+    try:
+        loads('{"unterminated": ')
+    except Exception as err:  # noqa: BLE001 - probing a third-party function on purpose
+        if not isinstance(err, ValueError):
+            errors.append(type(err))
+    return tuple(errors)
+
+
+class JSONHandler(BaseHandler):
+    """JSON request/response media handler.
+
+    Args:
+        dumps: Optional function serializing an object to ``str`` or ``bytes``. Defaults to
+            orjson (compact UTF-8 output).
+        loads: Optional function deserializing a ``str``. Defaults to orjson (which reads the
+            raw bytes directly).
+    """
+
+    def __init__(
+        self,
+        dumps: Callable[..., str | bytes] | None = None,
+        loads: Callable[..., Any] | None = None,
+    ) -> None:
+        self._dumps = dumps
+        self._loads = loads
+        serialize: Callable[[Any], bytes]
+        deserialize: Callable[[bytes], Any]
+
+        if dumps is None:
+            serialize = _dumps_orjson
+        elif isinstance(dumps({'probe': 1}), bytes):
+            serialize = cast(Callable[[Any], bytes], dumps)
+        else:
+            str_dumps = dumps
+
+            def serialize(obj: object) -> bytes:
+                return cast(str, str_dumps(obj)).encode('utf-8')
+
+        if loads is None:
+            deserialize = _loads_orjson
+        else:
+            str_loads = loads
+            caught = _learn_error_types(loads)
+
+            def deserialize(data: bytes) -> object:
+                if not data:
+                    raise MediaNotFoundError(_LABEL)
+                try:
+                    # Decoding first matches Falcon (loads receives str); invalid UTF-8 is a
+                    # ValueError and becomes a 400 like any other parse error.
+                    return str_loads(data.decode('utf-8'))
+                except caught as err:
+                    raise MediaMalformedError(_LABEL) from err
+
+        self._serialize_bytes = serialize
+        self._deserialize_bytes = deserialize
+        if type(self) is JSONHandler:
+            # Subclasses may override (de)serialize; only the exact class advertises fast paths.
+            self._serialize_sync = serialize
+            self._deserialize_sync = deserialize
+
+    def serialize(self, media: object, content_type: str | None = None) -> bytes:
+        """Serialize ``media`` to UTF-8 JSON bytes."""
+        return self._serialize_bytes(media)
+
+    async def serialize_async(self, media: object, content_type: str | None = None) -> bytes:
+        """Serialize ``media`` to UTF-8 JSON bytes (ASGI)."""
+        return self._serialize_bytes(media)
+
+    def deserialize(
+        self,
+        stream: IO[bytes],
+        content_type: str | None = None,
+        content_length: int | None = None,
+    ) -> object:
+        """Read the whole stream and parse it as JSON.
+
+        Raises:
+            MediaNotFoundError: The body is empty.
+            MediaMalformedError: The body is not valid JSON (the cause is chained).
+        """
+        return self._deserialize_bytes(stream.read())
+
+    async def deserialize_async(
+        self,
+        stream: AsyncReadableStream,
+        content_type: str | None = None,
+        content_length: int | None = None,
+    ) -> object:
+        """Read the whole async stream and parse it as JSON (ASGI)."""
+        return self._deserialize_bytes(await stream.read())
+
+
+class JSONHandlerWS(TextBaseHandlerWS):
+    """WebSocket TEXT payload handler for JSON.
+
+    Errors from ``dumps``/``loads`` propagate unchanged (there is no HTTP status to map them
+    to); the WebSocket layer decides what a bad message means.
+
+    Args:
+        dumps: Optional function serializing an object to ``str`` (``bytes`` is accepted and
+            decoded as UTF-8). Defaults to orjson.
+        loads: Optional function deserializing a ``str``. Defaults to orjson.
+    """
+
+    def __init__(
+        self,
+        dumps: Callable[..., str | bytes] | None = None,
+        loads: Callable[..., Any] | None = None,
+    ) -> None:
+        self._dumps = dumps
+        self._loads: Callable[..., Any] = loads if loads is not None else orjson.loads
+        self._dumps_returns_bytes = dumps is None or isinstance(dumps({'probe': 1}), bytes)
+
+    def serialize(self, media: object) -> str:
+        """Serialize ``media`` to the text of a WebSocket message."""
+        if self._dumps is None:
+            return _dumps_orjson(media).decode('utf-8')
+        result = self._dumps(media)
+        if self._dumps_returns_bytes:
+            return cast(bytes, result).decode('utf-8')
+        return cast(str, result)
+
+    def deserialize(self, payload: str) -> object:
+        """Parse the text of a WebSocket message."""
+        return self._loads(payload)

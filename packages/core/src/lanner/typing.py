@@ -1,0 +1,115 @@
+"""Public typing aliases and the seams between lanner-core and its members.
+
+The seams are small structural :class:`~typing.Protocol` classes. They are resolved once, when an
+App is built (or, for optional members, on first use), never per request and never at
+``import lanner``. A third-party router, for instance, needs nothing but lanner-core to satisfy
+:class:`Router`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Union, runtime_checkable
+
+if TYPE_CHECKING:
+    from lanner.request import Request
+    from lanner.response import Response
+
+Headers = dict[str, str]
+"""Response headers as a plain ``{name: value}`` mapping."""
+
+HeaderArg = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+
+Responder = Callable[..., Any]
+"""A resource method such as ``on_get(req, resp, **params)`` (a coroutine function on ASGI)."""
+
+MethodMap = dict[str, Responder]
+"""HTTP method -> responder, as routers return it from :meth:`Router.find`."""
+
+RouteMatch = tuple[object, MethodMap, dict[str, Any], Optional[str]]
+"""``(resource, method_map, params, uri_template)`` as returned by :meth:`Router.find`."""
+
+ErrorHandler = Callable[..., Any]
+"""``handler(req, resp, ex, params)`` (``async`` and optionally ``ws=`` on ASGI)."""
+
+ErrorSerializer = Callable[['Request', 'Response', BaseException], None]
+
+Scope = MutableMapping[str, Any]
+ASGIMessage = MutableMapping[str, Any]
+ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
+ASGISend = Callable[[ASGIMessage], Awaitable[None]]
+
+StartResponse = Callable[..., Any]
+WSGIEnviron = dict[str, Any]
+
+
+class ReadableIO(Protocol):
+    """A synchronous byte stream with ``read``."""
+
+    def read(self, n: int | None = ..., /) -> bytes: ...
+
+
+class AsyncReadableIO(Protocol):
+    """An asynchronous byte stream with ``read`` that can also be iterated."""
+
+    async def read(self, n: int | None = ..., /) -> bytes: ...
+
+    def __aiter__(self) -> AsyncIterator[bytes]: ...
+
+
+@runtime_checkable
+class Router(Protocol):
+    """What an App needs from a router (``App(router=...)``).
+
+    ``find`` returns ``None`` when nothing matches; otherwise the matched resource, its method map
+    (every known HTTP method mapped to a responder, including the 405 and OPTIONS defaults; see
+    :func:`lanner.router_support.map_http_methods` and
+    :func:`lanner.router_support.set_default_responders`), the converted path parameters and the
+    URI template that matched. ``add_route`` must accept arbitrary keyword arguments: the ASGI App
+    passes ``_asgi=True``.
+    """
+
+    def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None: ...
+
+    def find(self, uri: str, req: Any = None) -> RouteMatch | None: ...
+
+
+class SerializableEvent(Protocol):
+    """Anything a Server-Sent Events emitter may yield (``lanner.sse.SSEvent`` among others)."""
+
+    def serialize(self, handler: Any = None) -> bytes: ...
+
+
+SSEEmitter = AsyncIterator[Optional[SerializableEvent]]
+
+
+class WebSocketLike(Protocol):
+    """The little core needs from the connection object lanner-websocket provides."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def close(self, code: int | None = None, reason: str | None = None) -> None: ...
+
+
+__all__ = (
+    'ASGIMessage',
+    'ASGIReceive',
+    'ASGISend',
+    'AsyncReadableIO',
+    'ErrorHandler',
+    'ErrorSerializer',
+    'HeaderArg',
+    'Headers',
+    'MethodMap',
+    'ReadableIO',
+    'Responder',
+    'RouteMatch',
+    'Router',
+    'SSEEmitter',
+    'Scope',
+    'SerializableEvent',
+    'StartResponse',
+    'WSGIEnviron',
+    'WebSocketLike',
+)

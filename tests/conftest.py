@@ -1,0 +1,45 @@
+"""Shared fixtures: every behaviour test runs once against WSGI and once against ASGI."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any, Callable
+
+import pytest
+
+from support.harness import Client
+
+HAVE_ROUTING = importlib.util.find_spec('lanner.routing') is not None
+
+
+@pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
+def asgi(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def make_app(asgi: bool) -> Callable[..., Any]:
+    """Build an App of the current flavour; uses the fake router when lanner-routing is absent."""
+
+    def factory(**kwargs: Any) -> Any:
+        import lanner
+        import lanner.asgi
+
+        if not HAVE_ROUTING and 'router' not in kwargs:
+            from support.simple_router import SimpleRouter
+
+            kwargs['router'] = SimpleRouter()
+        cls = lanner.asgi.App if asgi else lanner.App
+        return cls(**kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Any]) -> Any:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Any) -> Client:
+    return Client(app)
