@@ -213,8 +213,8 @@ def to_query_str(
 _UNSAFE_FILENAME_CHARS = re.compile(r'[^a-zA-Z0-9.\-]')
 _WINDOWS_RESERVED_NAMES = frozenset(
     ['CON', 'CONIN$', 'CONOUT$', 'PRN', 'AUX', 'NUL']
-    + [f'COM{n}' for n in '123456789¹²³']
-    + [f'LPT{n}' for n in '123456789¹²³']
+    + [f'COM{n}' for n in '123456789']
+    + [f'LPT{n}' for n in '123456789']
 )
 _IS_WINDOWS = os.name == 'nt'
 

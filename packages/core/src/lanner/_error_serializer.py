@@ -1,0 +1,81 @@
+"""The default error serializer: render an ``HTTPError`` as JSON, XML or a negotiated type.
+
+Re-exported as ``lanner.app_helpers.default_serialize_error``. Steps (all by the Accept header,
+ties going to the earlier candidate):
+
+1. Candidates: ``application/json``; then ``text/xml`` and ``application/xml`` when
+   ``resp.options.xml_error_serialization`` is on; then every other media type registered in
+   ``resp.options.media_handlers``, in registration order.
+2. No candidate acceptable: a ``+json`` suffix anywhere in Accept forces JSON, else ``+xml``
+   forces XML (canonical ``application/json`` / ``application/xml`` content types).
+3. JSON -> ``resp.data = error.to_json(<registered JSON handler or the stdlib default>)``;
+   another type with a registered handler -> ``resp.media = error.to_dict()``; XML without a
+   handler -> the built-in XML document (only when XML serialization is enabled).
+4. ``Vary: Accept`` is always appended. With no acceptable type no body is set and the
+   Content-Type falls back to the app default when the response is rendered.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lanner.constants import MEDIA_JSON, MEDIA_XML
+
+if TYPE_CHECKING:
+    from lanner.http_error import HTTPError
+
+__all__ = ('default_serialize_error',)
+
+_MEDIA_TEXT_XML = 'text/xml'
+_JSON_ONLY = (MEDIA_JSON,)
+_JSON_AND_XML = (MEDIA_JSON, _MEDIA_TEXT_XML, MEDIA_XML)
+
+
+def _lookup_handler(handlers: Any, media_type: str) -> Any:
+    # Exact registration first (the common case), then whatever resolution the registry offers
+    # for parameterised registrations such as 'application/json; charset=utf-8'.
+    handler = handlers.get(media_type)
+    if handler is None:
+        resolve = getattr(handlers, '_resolve', None)
+        if resolve is not None:
+            handler = resolve(media_type, media_type, raise_not_found=False)[0]
+    return handler
+
+
+def default_serialize_error(req: Any, resp: Any, exception: HTTPError) -> None:
+    """Serialise ``exception`` into ``resp`` according to the request's Accept header.
+
+    Args:
+        req: The request (``client_prefers`` and ``accept`` are used).
+        resp: The response (``options``, ``data``, ``media``, ``content_type`` and
+            ``append_header`` are used).
+        exception: The error to render.
+    """
+    options = resp.options
+    handlers = options.media_handlers
+    xml_enabled = options.xml_error_serialization
+
+    predefined = _JSON_AND_XML if xml_enabled else _JSON_ONLY
+    candidates = list(predefined)
+    candidates.extend(media_type for media_type in handlers if media_type not in predefined)
+
+    preferred = req.client_prefers(candidates)
+    if not preferred:
+        accept = (req.accept or '').lower()
+        if '+json' in accept:
+            preferred = MEDIA_JSON
+        elif '+xml' in accept:
+            preferred = MEDIA_XML
+
+    if preferred:
+        if preferred == MEDIA_JSON:
+            resp.data = exception.to_json(_lookup_handler(handlers, MEDIA_JSON))
+        else:
+            handler = _lookup_handler(handlers, preferred)
+            if handler is not None:
+                resp.media = exception.to_dict()
+            elif xml_enabled and preferred in (MEDIA_XML, _MEDIA_TEXT_XML):
+                resp.data = exception._to_xml()
+        resp.content_type = preferred
+
+    resp.append_header('Vary', 'Accept')

@@ -1,0 +1,1239 @@
+"""The WSGI request: a lazy, memoised view over the WSGI environ.
+
+Invariants:
+
+* ``__init__`` reads only ``REQUEST_METHOD``, ``PATH_INFO`` and ``QUERY_STRING``; every other
+  attribute is computed on first access and cached on the instance (see :mod:`lanner._memo`).
+  Nothing is parsed that the application does not ask for.
+* Header parsing errors become the documented 4xx errors (``HTTPInvalidHeader`` and friends)
+  carrying Falcon's titles and descriptions; they never escape as ``ValueError`` (a 500).
+* The ASGI request (:mod:`lanner.asgi.request`) subclasses this class and overrides only the
+  environment-specific primitives (raw header access, host/port/scheme sources, the stream and
+  media), so every derived property is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+import io
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
+from uuid import UUID
+
+from lanner import request_helpers as helpers
+from lanner._memo import memoized
+from lanner.constants import DEFAULT_MEDIA_TYPE, FALSE_STRINGS, MEDIA_JSON, TRUE_STRINGS
+from lanner.errors import (
+    HTTPBadRequest,
+    HTTPContentTooLarge,
+    HTTPInvalidHeader,
+    HTTPInvalidParam,
+    HTTPMissingHeader,
+    HTTPMissingParam,
+    MediaNotFoundError,
+)
+from lanner.stream import BoundedStream
+from lanner.util.structures import Context
+
+if TYPE_CHECKING:
+    from lanner.forwarded import Forwarded
+    from lanner.media.handlers import Handlers
+    from lanner.util.structures import ETag
+
+__all__ = ('Request', 'RequestOptions')
+
+_T = TypeVar('_T')
+
+
+class _Unset:
+    """Marker for "argument not given" where None is a meaningful value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return '<unset>'
+
+
+_UNSET: Any = _Unset()
+
+# 4 MiB: generous for JSON/msgpack/form bodies, small enough that a hostile client cannot make
+# the process buffer an arbitrary amount of memory through ``get_media()``.
+DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+
+_LIST_DELIMITERS = {
+    ',': ',',
+    '|': '|',
+    ' ': ' ',
+    'pipeDelimited': '|',
+    'spaceDelimited': ' ',
+}
+
+
+class RequestOptions:
+    """Request-processing options shared by all requests of an App (``app.req_options``).
+
+    Attributes:
+        keep_blank_qs_values: Keep query parameters whose value is empty (``?a=`` -> ``''``).
+            Default True.
+        auto_parse_qs_csv: Split query parameter values on literal commas into lists.
+            Default False.
+        strip_url_path_trailing_slash: Strip one trailing ``/`` from ``req.path`` (never from
+            ``/`` itself). Default False.
+        default_media_type: Media type assumed when a request has no Content-Type (or ``*/*``);
+            also the default for ``get_param_as_media``. Default ``'application/json'``.
+        media_handlers: The request deserialisers (:class:`lanner.media.Handlers`), created on
+            first access so that building options stays cheap.
+        auto_parse_form_urlencoded: Deprecated (as in Falcon): merge URL-encoded form bodies
+            into ``req.params`` (WSGI only). Use ``req.get_media()`` instead.
+        max_body_size: lanner addition. The largest request body, in bytes, that
+            ``get_media()`` will deserialise (413 ``HTTPContentTooLarge`` beyond it).
+            Default 4 MiB; ``None`` disables the check. ``get_media(max_size=...)`` overrides it
+            per call.
+    """
+
+    __slots__ = (
+        '_auto_parse_form_urlencoded',
+        '_media_handlers',
+        'auto_parse_qs_csv',
+        'default_media_type',
+        'keep_blank_qs_values',
+        'max_body_size',
+        'strip_url_path_trailing_slash',
+    )
+
+    keep_blank_qs_values: bool
+    auto_parse_qs_csv: bool
+    strip_url_path_trailing_slash: bool
+    default_media_type: str
+    max_body_size: int | None
+
+    def __init__(self) -> None:
+        self.keep_blank_qs_values = True
+        self.auto_parse_qs_csv = False
+        self.strip_url_path_trailing_slash = False
+        self.default_media_type = DEFAULT_MEDIA_TYPE
+        self.max_body_size = DEFAULT_MAX_BODY_SIZE
+        self._auto_parse_form_urlencoded = False
+        self._media_handlers: Handlers | None = None
+
+    @property
+    def media_handlers(self) -> Handlers:
+        """Registry of request media handlers (JSON, multipart, URL-encoded by default)."""
+        handlers = self._media_handlers
+        if handlers is None:
+            from lanner.media.handlers import Handlers
+
+            handlers = self._media_handlers = Handlers()
+        return handlers
+
+    @media_handlers.setter
+    def media_handlers(self, value: Handlers) -> None:
+        self._media_handlers = value
+
+    @property
+    def auto_parse_form_urlencoded(self) -> bool:
+        """Deprecated: merge URL-encoded form bodies into ``req.params`` (WSGI only)."""
+        return self._auto_parse_form_urlencoded
+
+    @auto_parse_form_urlencoded.setter
+    def auto_parse_form_urlencoded(self, value: bool) -> None:
+        if value:
+            from lanner.util.deprecation import DeprecatedWarning
+            import warnings
+
+            warnings.warn(
+                'The RequestOptions.auto_parse_form_urlencoded option is deprecated; '
+                'use req.get_media() to read URL-encoded forms instead.',
+                DeprecatedWarning,
+                stacklevel=2,
+            )
+        self._auto_parse_form_urlencoded = bool(value)
+
+
+class Request:
+    """An HTTP request, as seen by a WSGI application.
+
+    Args:
+        env: The WSGI environ dict.
+        options: The App's :class:`RequestOptions`; a fresh default instance when omitted.
+
+    Attributes:
+        env: The WSGI environ.
+        method: The request method (upper-case), e.g. ``'GET'``.
+        path: The request path, ``'/'`` when empty. Writable: ``process_request`` may assign a
+            new path to re-route the request.
+        query_string: The raw query string without ``?`` (``''`` when absent).
+        uri_template: The template of the matched route, or None before routing.
+        context: Per-request data bag (see :attr:`context_type`).
+        options: The :class:`RequestOptions` in effect.
+        is_websocket: Always False for WSGI requests.
+    """
+
+    __slots__ = (
+        '__dict__',
+        '_stream',
+        'context',
+        'env',
+        'method',
+        'options',
+        'path',
+        'query_string',
+        'uri_template',
+    )
+
+    #: Factory for :attr:`context`. A class is instantiated without arguments; a plain function
+    #: is called like a method, i.e. with the request as its only argument.
+    context_type: ClassVar[Callable[..., Any]] = Context
+
+    is_websocket: bool = False
+
+    env: dict[str, Any]
+    method: str
+    path: str
+    query_string: str
+    options: RequestOptions
+    uri_template: str | None
+    context: Any
+
+    def __init__(self, env: dict[str, Any], options: RequestOptions | None = None) -> None:
+        self.env = env
+        if options is None:
+            options = RequestOptions()
+        self.options = options
+        self.method = env['REQUEST_METHOD']
+
+        # PEP 3333 tunnels the raw path bytes through latin-1; re-decode them as UTF-8 so that
+        # non-ASCII paths read naturally. Invalid UTF-8 becomes U+FFFD rather than an error.
+        path = env.get('PATH_INFO') or '/'
+        if not path.isascii():
+            path = _redecode_wsgi_str(path)
+        if options.strip_url_path_trailing_slash and len(path) > 1 and path[-1] == '/':
+            path = path[:-1]
+        self.path = path
+
+        self.query_string = env.get('QUERY_STRING', '')
+        self.uri_template = None
+        self._stream: Any = None
+        self.context = self.context_type()
+
+        if options._auto_parse_form_urlencoded:
+            self._parse_form_urlencoded()
+
+    def __repr__(self) -> str:
+        return f'<{type(self).__name__}: {self.method} {self.url!r}>'
+
+    # ------------------------------------------------------------------------------------------
+    # Raw header access. These three are the only header primitives the ASGI request overrides.
+    # ------------------------------------------------------------------------------------------
+
+    def _raw_header(self, wsgi_key: str, lower_name: str) -> str | None:
+        # Empty values count as missing, as in Falcon (CGI servers set CONTENT_TYPE='' freely).
+        return self.env.get(wsgi_key) or None
+
+    @memoized
+    def headers(self) -> dict[str, str]:
+        """All request headers, names upper-case with dashes (``'X-FOO'``); treat as read-only."""
+        env = self.env
+        headers: dict[str, str] = {}
+        for key, value in env.items():
+            if key.startswith('HTTP_'):
+                headers[key[5:].replace('_', '-')] = value
+        content_type = env.get('CONTENT_TYPE')
+        if content_type:
+            headers['CONTENT-TYPE'] = content_type
+        content_length = env.get('CONTENT_LENGTH')
+        if content_length:
+            headers['CONTENT-LENGTH'] = content_length
+        return headers
+
+    @memoized
+    def headers_lower(self) -> dict[str, str]:
+        """All request headers with lower-case names."""
+        return {name.lower(): value for name, value in self.headers.items()}
+
+    def get_header(
+        self, name: str, required: bool = False, default: str | None = None
+    ) -> str | None:
+        """Return a header's raw value, looked up case-insensitively.
+
+        Args:
+            name: Header name, e.g. ``'Content-Type'``.
+            required: Raise ``HTTPMissingHeader`` (400) when the header is absent.
+            default: Value to return when the header is absent and not required.
+        """
+        value = self.env.get(helpers.header_to_wsgi_key(name))
+        if value:
+            return str(value)
+        if required:
+            raise HTTPMissingHeader(name)
+        return default
+
+    # ------------------------------------------------------------------------------------------
+    # Typed header properties
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def content_type(self) -> str | None:
+        """The raw Content-Type header, or None."""
+        return self._raw_header('CONTENT_TYPE', 'content-type')
+
+    @memoized
+    def content_length(self) -> int | None:
+        """Content-Length as an int (None when missing or empty); 400 when invalid."""
+        value = self._raw_header('CONTENT_LENGTH', 'content-length')
+        if value is None:
+            return None
+        try:
+            return helpers.parse_content_length(value)
+        except helpers.ContentLengthError as err:
+            raise HTTPInvalidHeader(err.message, 'Content-Length') from None
+
+    @property
+    def accept(self) -> str:
+        """The Accept header, or ``'*/*'`` when missing or empty."""
+        return self._raw_header('HTTP_ACCEPT', 'accept') or '*/*'
+
+    @property
+    def auth(self) -> str | None:
+        """The Authorization header (None when missing or empty)."""
+        return self._raw_header('HTTP_AUTHORIZATION', 'authorization')
+
+    @property
+    def expect(self) -> str | None:
+        """The Expect header."""
+        return self._raw_header('HTTP_EXPECT', 'expect')
+
+    @property
+    def if_range(self) -> str | None:
+        """The raw If-Range header."""
+        return self._raw_header('HTTP_IF_RANGE', 'if-range')
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The Last-Event-ID header (Server-Sent Events reconnection)."""
+        return self._raw_header('HTTP_LAST_EVENT_ID', 'last-event-id')
+
+    @property
+    def referer(self) -> str | None:
+        """The Referer header."""
+        return self._raw_header('HTTP_REFERER', 'referer')
+
+    @property
+    def user_agent(self) -> str | None:
+        """The User-Agent header."""
+        return self._raw_header('HTTP_USER_AGENT', 'user-agent')
+
+    def _date_header(self, wsgi_key: str, lower_name: str, display: str) -> datetime | None:
+        value = self._raw_header(wsgi_key, lower_name)
+        if value is None:
+            return None
+        from lanner.util.misc import http_date_to_dt
+
+        try:
+            return http_date_to_dt(value)
+        except (ValueError, OverflowError):
+            raise HTTPInvalidHeader(
+                'It must be formatted according to RFC 7231, Section 7.1.1.1', display
+            ) from None
+
+    @memoized
+    def date(self) -> datetime | None:
+        """The Date header as an aware UTC datetime; 400 when malformed."""
+        return self._date_header('HTTP_DATE', 'date', 'Date')
+
+    @memoized
+    def if_modified_since(self) -> datetime | None:
+        """If-Modified-Since as an aware UTC datetime; 400 when malformed."""
+        return self._date_header(
+            'HTTP_IF_MODIFIED_SINCE', 'if-modified-since', 'If-Modified-Since'
+        )
+
+    @memoized
+    def if_unmodified_since(self) -> datetime | None:
+        """If-Unmodified-Since as an aware UTC datetime; 400 when malformed."""
+        return self._date_header(
+            'HTTP_IF_UNMODIFIED_SINCE', 'if-unmodified-since', 'If-Unmodified-Since'
+        )
+
+    @memoized
+    def if_match(self) -> list[ETag | str] | None:
+        """If-Match as a list of ETags (or ``['*']``); None when missing or blank."""
+        value = self._raw_header('HTTP_IF_MATCH', 'if-match')
+        return None if value is None else helpers.parse_etags(value)
+
+    @memoized
+    def if_none_match(self) -> list[ETag | str] | None:
+        """If-None-Match as a list of ETags (or ``['*']``); None when missing or blank."""
+        value = self._raw_header('HTTP_IF_NONE_MATCH', 'if-none-match')
+        return None if value is None else helpers.parse_etags(value)
+
+    @memoized
+    def range(self) -> tuple[int, int] | None:
+        """The Range header as ``(first, last)``; see the reference docs for the forms."""
+        value = self._raw_header('HTTP_RANGE', 'range')
+        if value is None:
+            return None
+        try:
+            return helpers.parse_range(value)
+        except helpers.RangeError as err:
+            raise HTTPInvalidHeader(err.message, 'Range') from None
+
+    @memoized
+    def range_unit(self) -> str | None:
+        """The unit of the Range header (``'bytes'``), or None when there is no Range."""
+        value = self._raw_header('HTTP_RANGE', 'range')
+        if value is None:
+            return None
+        try:
+            return helpers.parse_range_unit(value)
+        except helpers.RangeError as err:
+            raise HTTPInvalidHeader(err.message, 'Range') from None
+
+    def get_header_as_int(self, header: str, required: bool = False) -> int | None:
+        """Return a header value converted to int (400 ``HTTPInvalidHeader`` if it is not one)."""
+        value = self.get_header(header, required=required)
+        if value is None:
+            return None
+        text = value.strip()
+        if text[:1] in ('-', '+'):
+            digits = text[1:]
+        else:
+            digits = text
+        if not digits or not (digits.isdigit() and digits.isascii()):
+            raise HTTPInvalidHeader('The value of the header must be an integer.', header)
+        try:
+            return int(text)
+        except ValueError:
+            raise HTTPInvalidHeader(
+                'The value of the header must be an integer.', header
+            ) from None
+
+    def get_header_as_datetime(
+        self, header: str, required: bool = False, obs_date: bool = False
+    ) -> datetime | None:
+        """Return an HTTP-date header as an aware UTC datetime (400 when malformed).
+
+        Args:
+            header: Header name.
+            required: Raise ``HTTPMissingHeader`` when absent.
+            obs_date: Also accept the obsolete RFC 850 and asctime formats.
+        """
+        value = self.get_header(header, required=required)
+        if value is None:
+            return None
+        from lanner.util.misc import http_date_to_dt
+
+        try:
+            return http_date_to_dt(value, obs_date=obs_date)
+        except (ValueError, OverflowError):
+            raise HTTPInvalidHeader(
+                'It must be formatted according to RFC 7231, Section 7.1.1.1', header
+            ) from None
+
+    # ------------------------------------------------------------------------------------------
+    # URI parts
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def scheme(self) -> str:
+        """The URL scheme used by the client connection (``'http'`` or ``'https'``)."""
+        return str(self.env.get('wsgi.url_scheme', 'http'))
+
+    def _server_name(self) -> str:
+        return str(self.env.get('SERVER_NAME', 'localhost'))
+
+    def _server_port(self) -> int:
+        port = self.env.get('SERVER_PORT')
+        if port:
+            try:
+                return int(port)
+            except ValueError:
+                pass
+        return 443 if self.scheme == 'https' else 80
+
+    @memoized
+    def host(self) -> str:
+        """The Host header without its port, else the server name."""
+        host_header = self._raw_header('HTTP_HOST', 'host')
+        if host_header:
+            from lanner.util.uri import parse_host
+
+            return parse_host(host_header)[0]
+        return self._server_name()
+
+    @memoized
+    def port(self) -> int:
+        """The port from Host (80/443 by scheme if Host has none), else the server port."""
+        host_header = self._raw_header('HTTP_HOST', 'host')
+        if host_header:
+            from lanner.util.uri import parse_host
+
+            default = 443 if self.scheme in ('https', 'wss') else 80
+            try:
+                _, port = parse_host(host_header, default_port=default)
+            except ValueError:
+                return default
+            return default if port is None else port
+        return self._server_port()
+
+    @memoized
+    def netloc(self) -> str:
+        """The Host header verbatim, else ``server_name[:port]`` (port omitted if default)."""
+        host_header = self._raw_header('HTTP_HOST', 'host')
+        if host_header:
+            return host_header
+        name = self._server_name()
+        port = self._server_port()
+        scheme = self.scheme
+        if (scheme in ('https', 'wss') and port == 443) or (
+            scheme in ('http', 'ws') and port == 80
+        ):
+            return name
+        return f'{name}:{port}'
+
+    @property
+    def subdomain(self) -> str | None:
+        """The text of ``host`` before its first dot, or None if it has no dot."""
+        head, sep, _ = self.host.partition('.')
+        return head if sep else None
+
+    @memoized
+    def root_path(self) -> str:
+        """The mount point of the app (WSGI ``SCRIPT_NAME``), ``''`` when mounted at the root."""
+        script_name = self.env.get('SCRIPT_NAME') or ''
+        if script_name and not script_name.isascii():
+            script_name = _redecode_wsgi_str(script_name)
+        return str(script_name)
+
+    @property
+    def app(self) -> str:
+        """Deprecated alias of :attr:`root_path`."""
+        from lanner.util.deprecation import DeprecatedWarning
+        import warnings
+
+        warnings.warn(
+            'req.app is deprecated; use req.root_path instead.', DeprecatedWarning, stacklevel=2
+        )
+        return self.root_path
+
+    @memoized
+    def relative_uri(self) -> str:
+        """``root_path + path``, plus ``'?' + query_string`` when there is one."""
+        qs = self.query_string
+        if qs:
+            return f'{self.root_path}{self.path}?{qs}'
+        return self.root_path + self.path
+
+    @memoized
+    def uri(self) -> str:
+        """The full URI as the client addressed it: ``scheme://netloc/root/path?query``."""
+        return f'{self.scheme}://{self.netloc}{self.relative_uri}'
+
+    @property
+    def url(self) -> str:
+        """Alias of :attr:`uri`."""
+        return self.uri
+
+    @property
+    def prefix(self) -> str:
+        """``scheme://netloc`` plus :attr:`root_path`."""
+        return f'{self.scheme}://{self.netloc}{self.root_path}'
+
+    @memoized
+    def forwarded(self) -> list[Forwarded] | None:
+        """The parsed RFC 7239 ``Forwarded`` header (best effort), or None when missing."""
+        value = self._raw_header('HTTP_FORWARDED', 'forwarded')
+        if value is None:
+            return None
+        from lanner.forwarded import _parse_forwarded_header
+
+        return _parse_forwarded_header(value)
+
+    @memoized
+    def forwarded_scheme(self) -> str:
+        """The scheme the client used, as reported by a proxy (Forwarded / X-Forwarded-Proto)."""
+        forwarded = self.forwarded
+        if forwarded is not None:
+            first = forwarded[0] if forwarded else None
+            if first is not None and first.scheme:
+                return first.scheme.lower()
+            return self.scheme
+        proto = self._raw_header('HTTP_X_FORWARDED_PROTO', 'x-forwarded-proto')
+        if proto:
+            return proto.lower()
+        return self.scheme
+
+    @memoized
+    def forwarded_host(self) -> str:
+        """The host the client addressed, as reported by a proxy, else :attr:`netloc`."""
+        forwarded = self.forwarded
+        if forwarded is not None:
+            first = forwarded[0] if forwarded else None
+            if first is not None and first.host:
+                return first.host
+            return self.netloc
+        host = self._raw_header('HTTP_X_FORWARDED_HOST', 'x-forwarded-host')
+        if host:
+            return host
+        return self.netloc
+
+    @memoized
+    def forwarded_uri(self) -> str:
+        """``forwarded_scheme://forwarded_host`` plus :attr:`relative_uri`."""
+        return f'{self.forwarded_scheme}://{self.forwarded_host}{self.relative_uri}'
+
+    @property
+    def forwarded_prefix(self) -> str:
+        """``forwarded_scheme://forwarded_host`` plus :attr:`root_path`."""
+        return f'{self.forwarded_scheme}://{self.forwarded_host}{self.root_path}'
+
+    @property
+    def remote_addr(self) -> str:
+        """The IP address of the peer (``REMOTE_ADDR``), ``'127.0.0.1'`` when unknown."""
+        return str(self.env.get('REMOTE_ADDR') or '127.0.0.1')
+
+    @memoized
+    def access_route(self) -> list[str]:
+        """Client and proxy addresses, client first (Forwarded, X-Forwarded-For, X-Real-IP)."""
+        route: list[str] = []
+        forwarded = self.forwarded
+        if forwarded is not None:
+            for hop in forwarded:
+                if hop.src is not None:
+                    route.append(_strip_port(hop.src))
+        else:
+            xff = self._raw_header('HTTP_X_FORWARDED_FOR', 'x-forwarded-for')
+            if xff is not None:
+                route = [ip.strip() for ip in xff.split(',')]
+            else:
+                real_ip = self._raw_header('HTTP_X_REAL_IP', 'x-real-ip')
+                if real_ip is not None:
+                    route = [real_ip]
+        remote = self.remote_addr
+        if not route or route[-1] != remote:
+            route.append(remote)
+        return route
+
+    # ------------------------------------------------------------------------------------------
+    # Content negotiation
+    # ------------------------------------------------------------------------------------------
+
+    def client_accepts(self, media_type: str) -> bool:
+        """Whether the client's Accept header admits ``media_type`` (False if it is malformed)."""
+        accept = self.accept
+        if accept == media_type or accept == '*/*':
+            return True
+        from lanner.util.mediatypes import quality
+
+        try:
+            return quality(media_type, accept) > 0.0
+        except ValueError:
+            return False
+
+    @property
+    def client_accepts_json(self) -> bool:
+        """Whether the client accepts ``application/json``."""
+        return self.client_accepts(MEDIA_JSON)
+
+    @property
+    def client_accepts_msgpack(self) -> bool:
+        """Whether the client accepts ``application/x-msgpack`` or ``application/msgpack``."""
+        return self.client_accepts('application/x-msgpack') or self.client_accepts(
+            'application/msgpack'
+        )
+
+    @property
+    def client_accepts_xml(self) -> bool:
+        """Whether the client accepts ``application/xml``."""
+        return self.client_accepts('application/xml')
+
+    def client_prefers(self, media_types: Iterable[str]) -> str | None:
+        """Return the candidate the client prefers most (ties go to the earlier candidate).
+
+        Args:
+            media_types: Candidates, in decreasing order of the server's preference.
+
+        Returns:
+            The best candidate, or None when none is acceptable or Accept is malformed.
+        """
+        from lanner.util.mediatypes import best_match
+
+        try:
+            preferred = best_match(list(media_types), self.accept)
+        except ValueError:
+            return None
+        return preferred or None
+
+    # ------------------------------------------------------------------------------------------
+    # Cookies
+    # ------------------------------------------------------------------------------------------
+
+    @memoized
+    def _cookie_values(self) -> dict[str, list[str]]:
+        value = self._raw_header('HTTP_COOKIE', 'cookie')
+        return helpers.parse_cookie_header(value) if value else {}
+
+    @memoized
+    def cookies(self) -> dict[str, str]:
+        """Cookie name -> first value sent (names are case-sensitive)."""
+        return {name: values[0] for name, values in self._cookie_values.items()}
+
+    def get_cookie_values(self, name: str) -> list[str] | None:
+        """All values sent for cookie ``name``, in header order, or None."""
+        values = self._cookie_values.get(name)
+        return list(values) if values is not None else None
+
+    # ------------------------------------------------------------------------------------------
+    # Body
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def stream(self) -> Any:
+        """The server's raw input stream (``wsgi.input``); may block past Content-Length."""
+        stream = self._stream
+        if stream is None:
+            stream = self._stream = self.env['wsgi.input']
+        return stream
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._stream = value
+        self.__dict__.pop('bounded_stream', None)
+
+    @memoized
+    def bounded_stream(self) -> BoundedStream:
+        """``wsgi.input`` wrapped so that reads stop at Content-Length (0 when missing/invalid)."""
+        try:
+            length = self.content_length or 0
+        except HTTPInvalidHeader:
+            length = 0
+        return BoundedStream(self.stream, length)
+
+    def _media_limit(self, max_size: int | None | _Unset) -> int | None:
+        limit = self.options.max_body_size if max_size is _UNSET else max_size
+        if limit is not None:
+            length = self.content_length
+            if length is not None and length > limit:
+                raise HTTPContentTooLarge(
+                    description=(
+                        f'The request body is {length} bytes, but at most {limit} bytes are '
+                        'accepted here.'
+                    )
+                )
+        return limit  # type: ignore[return-value]
+
+    def get_media(self, default_when_empty: Any = _UNSET, max_size: Any = _UNSET) -> Any:
+        """Deserialise the request body with the handler for its Content-Type (cached).
+
+        Args:
+            default_when_empty: Returned (not cached) instead of raising ``MediaNotFoundError``
+                when the body is empty.
+            max_size: lanner addition: the largest body to accept, in bytes (default
+                ``options.max_body_size``; None for no limit). Larger bodies → 413.
+
+        Raises:
+            HTTPUnsupportedMediaType: No handler for the Content-Type (415).
+            MediaNotFoundError: Empty body and no ``default_when_empty`` (400).
+            MediaMalformedError: The body could not be parsed (400).
+            HTTPContentTooLarge: The body exceeds the size limit (413).
+        """
+        cache = self.__dict__
+        if '_media' in cache:
+            return cache['_media']
+        error = cache.get('_media_error')
+        if error is not None:
+            if default_when_empty is not _UNSET and isinstance(error, MediaNotFoundError):
+                return default_when_empty
+            raise error
+
+        self._media_limit(max_size)
+        content_type = self.content_type
+        handlers = self.options.media_handlers
+        handler, _, deserialize_sync = handlers._resolve(
+            content_type, self.options.default_media_type
+        )
+        stream = self.bounded_stream
+        try:
+            if deserialize_sync is not None:
+                media = deserialize_sync(stream.read())
+            else:
+                media = handler.deserialize(
+                    stream, content_type or self.options.default_media_type, self.content_length
+                )
+        except MediaNotFoundError as err:
+            cache['_media_error'] = err
+            if default_when_empty is not _UNSET:
+                return default_when_empty
+            raise
+        except Exception as err:
+            cache['_media_error'] = err
+            raise
+        finally:
+            if handler.exhaust_stream:
+                stream.exhaust()
+        cache['_media'] = media
+        return media
+
+    @property
+    def media(self) -> Any:
+        """Alias of :meth:`get_media` (no default)."""
+        return self.get_media()
+
+    # ------------------------------------------------------------------------------------------
+    # Query parameters
+    # ------------------------------------------------------------------------------------------
+
+    @memoized
+    def params(self) -> dict[str, Any]:
+        """Query parameters: name -> value, or a list of values when repeated."""
+        qs = self.query_string
+        if not qs:
+            return {}
+        from lanner.util.uri import parse_query_string
+
+        options = self.options
+        return parse_query_string(
+            qs, keep_blank=options.keep_blank_qs_values, csv=options.auto_parse_qs_csv
+        )
+
+    def has_param(self, name: str) -> bool:
+        """Whether the query string has parameter ``name``."""
+        return name in self.params
+
+    def get_param(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter's raw value (the last one if repeated).
+
+        Args:
+            name: Parameter name (case-sensitive).
+            required: Raise ``HTTPMissingParam`` (400) when absent.
+            store: A dict that receives ``store[name] = value`` when the parameter is found.
+            default: Returned when the parameter is absent and not required.
+        """
+        value = self.params.get(name)
+        if value is not None:
+            if type(value) is list:
+                # PERF: params hold str or list only; an exact type check beats isinstance.
+                value = value[-1]
+            if store is not None:
+                store[name] = value
+            return value
+        if required:
+            raise HTTPMissingParam(name)
+        return default
+
+    def _convert_param(
+        self,
+        name: str,
+        convert: Callable[[str], _T],
+        message: str,
+        required: bool,
+        store: dict[str, Any] | None,
+        default: Any,
+    ) -> Any:
+        value = self.get_param(name, required=required)
+        if value is None:
+            return default
+        try:
+            result = convert(value)
+        except (ValueError, TypeError, OverflowError):
+            raise HTTPInvalidParam(message, name) from None
+        if store is not None:
+            store[name] = result
+        return result
+
+    def _check_bounds(
+        self, name: str, value: Any, min_value: Any, max_value: Any
+    ) -> None:
+        if min_value is not None and value < min_value:
+            raise HTTPInvalidParam(f'The value must be at least {min_value}', name)
+        if max_value is not None and value > max_value:
+            raise HTTPInvalidParam(f'The value may not exceed {max_value}', name)
+
+    def get_param_as_int(
+        self,
+        name: str,
+        required: bool = False,
+        min_value: int | None = None,
+        max_value: int | None = None,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as an int, optionally bounded (inclusive)."""
+        value = self._convert_param(
+            name, _to_int, 'The value must be an integer.', required, None, _UNSET
+        )
+        if value is _UNSET:
+            return default
+        self._check_bounds(name, value, min_value, max_value)
+        if store is not None:
+            store[name] = value
+        return value
+
+    def get_param_as_float(
+        self,
+        name: str,
+        required: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a float (``nan``/``inf`` accepted), optionally bounded."""
+        value = self._convert_param(
+            name, float, 'The value must be a float.', required, None, _UNSET
+        )
+        if value is _UNSET:
+            return default
+        self._check_bounds(name, value, min_value, max_value)
+        if store is not None:
+            store[name] = value
+        return value
+
+    def get_param_as_uuid(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a :class:`uuid.UUID` (hyphens optional, any case)."""
+        return self._convert_param(
+            name, UUID, 'The value must be a UUID string.', required, store, default
+        )
+
+    def get_param_as_bool(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        blank_as_true: bool = True,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a bool.
+
+        ``true True t yes y 1 on`` are True, ``false False f no n 0 off`` are False, and an empty
+        value is ``blank_as_true``; anything else is a 400.
+        """
+        value = self.get_param(name, required=required)
+        if value is None:
+            return default
+        if value in TRUE_STRINGS:
+            result = True
+        elif value in FALSE_STRINGS:
+            result = False
+        elif not value:
+            result = blank_as_true
+        else:
+            raise HTTPInvalidParam('The value of the parameter must be "true" or "false".', name)
+        if store is not None:
+            store[name] = result
+        return result
+
+    def get_param_as_list(
+        self,
+        name: str,
+        transform: Callable[[str], Any] | None = None,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+        delimiter: str | None = None,
+    ) -> Any:
+        """Return a query parameter as a list (a single value is wrapped).
+
+        Args:
+            name: Parameter name.
+            transform: Applied to each item; a ``ValueError`` from it becomes a 400.
+            required: Raise ``HTTPMissingParam`` when absent.
+            store: Receives the list when found.
+            default: Returned when absent and not required.
+            delimiter: Split a single (non-repeated) value on ``','``, ``'|'``, ``' '``,
+                ``'pipeDelimited'`` or ``'spaceDelimited'``. Other values raise ValueError.
+        """
+        sep: str | None = None
+        if delimiter is not None:
+            sep = _LIST_DELIMITERS.get(delimiter)
+            if sep is None:
+                raise ValueError(
+                    f'Unsupported delimiter {delimiter!r} for get_param_as_list(); use one of '
+                    f'{", ".join(repr(d) for d in _LIST_DELIMITERS)}.'
+                )
+        raw = self.params.get(name)
+        if raw is None:
+            if required:
+                raise HTTPMissingParam(name)
+            return default
+        if type(raw) is list:
+            items = list(raw)
+        elif sep is not None:
+            items = raw.split(sep)
+        else:
+            items = [raw]
+        if transform is not None:
+            try:
+                items = [transform(item) for item in items]
+            except ValueError:
+                raise HTTPInvalidParam('The value is not formatted correctly.', name) from None
+        if store is not None:
+            store[name] = items
+        return items
+
+    def get_param_as_datetime(
+        self,
+        name: str,
+        format_string: str = '%Y-%m-%dT%H:%M:%S%z',
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter parsed with ``datetime.strptime(value, format_string)``."""
+        return self._convert_param(
+            name,
+            lambda value: datetime.strptime(value, format_string),
+            'The date value does not match the required format.',
+            required,
+            store,
+            default,
+        )
+
+    def get_param_as_date(
+        self,
+        name: str,
+        format_string: str = '%Y-%m-%d',
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a :class:`datetime.date` (see ``get_param_as_datetime``)."""
+
+        def convert(value: str) -> date:
+            return datetime.strptime(value, format_string).date()
+
+        return self._convert_param(
+            name,
+            convert,
+            'The date value does not match the required format.',
+            required,
+            store,
+            default,
+        )
+
+    def _deserialize_text(self, text: str, media_type: str) -> Any:
+        """Deserialise ``text`` with the request handler for ``media_type`` (ValueError if none)."""
+        handlers = self.options.media_handlers
+        handler, _, deserialize_sync = handlers._resolve(
+            media_type, self.options.default_media_type, raise_not_found=False
+        )
+        if handler is None:
+            if media_type == MEDIA_JSON:
+                from lanner.media.json import JSONHandler
+
+                handler = JSONHandler()
+                deserialize_sync = None
+            else:
+                raise ValueError(
+                    f'No request media handler is registered for {media_type!r}; add one to '
+                    'app.req_options.media_handlers.'
+                )
+        data = text.encode('utf-8')
+        if deserialize_sync is not None:
+            return deserialize_sync(data)
+        return handler.deserialize(io.BytesIO(data), media_type, len(data))
+
+    def get_param_as_media(
+        self,
+        name: str,
+        media_type: str | None = None,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Deserialise one query parameter with a request media handler.
+
+        Args:
+            name: Parameter name.
+            media_type: Handler to use (default ``options.default_media_type``); ValueError when
+                no handler is registered for it.
+            required: Raise ``HTTPMissingParam`` when absent.
+            store: Receives the result when found.
+            default: Returned when absent and not required.
+        """
+        media_type = media_type or self.options.default_media_type
+        value = self.get_param(name, required=required)
+        if value is None:
+            return default
+        try:
+            result = self._deserialize_text(value, media_type)
+        except HTTPBadRequest:
+            raise HTTPInvalidParam(
+                f'It could not be deserialized as {media_type!r}.', name
+            ) from None
+        if store is not None:
+            store[name] = result
+        return result
+
+    def get_param_as_json(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Deserialise one query parameter as JSON (400 ``HTTPInvalidParam`` if malformed)."""
+        return self.get_param_as_media(
+            name, MEDIA_JSON, required=required, store=store, default=default
+        )
+
+    def get_param_as_dict(
+        self,
+        name: str,
+        required: bool = False,
+        deep_object: bool = False,
+        delimiter: str | None = None,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a dict.
+
+        The pair form reads a list ``k1,v1,k2,v2`` (repeated keys, CSV splitting or
+        ``delimiter``). With ``deep_object=True`` the ``name[key]=value`` parameters are
+        collected instead (first value of a repeated key) and ``delimiter`` is ignored.
+        """
+        if deep_object:
+            prefix = name + '['
+            result: dict[str, Any] = {}
+            for key, value in self.params.items():
+                if key.startswith(prefix) and key.endswith(']') and len(key) > len(prefix):
+                    inner = key[len(prefix) : -1]
+                    result[inner] = value[0] if type(value) is list else value
+            if not result:
+                if required:
+                    raise HTTPMissingParam(name)
+                return default
+        else:
+            items = self.get_param_as_list(
+                name, required=required, delimiter=delimiter or None
+            )
+            if items is None:
+                return default
+            if len(items) % 2:
+                raise HTTPInvalidParam('The number of list elements must be even.', name)
+            result = dict(zip(items[::2], items[1::2]))
+        if store is not None:
+            store[name] = result
+        return result
+
+    def get_query_string_as_media(
+        self, media_type: str | None = None, default_when_empty: Any = _UNSET
+    ) -> Any:
+        """Deserialise the whole (percent-decoded) query string with a media handler.
+
+        ``+`` is not turned into a space. Not cached.
+
+        Raises:
+            ValueError: No handler for ``media_type`` (default ``options.default_media_type``).
+            MediaNotFoundError: Empty query string and no ``default_when_empty``.
+            MediaMalformedError: The query string could not be parsed.
+        """
+        from lanner.util.uri import decode
+
+        media_type = media_type or self.options.default_media_type
+        text = decode(self.query_string, unquote_plus=False)
+        try:
+            return self._deserialize_text(text, media_type)
+        except MediaNotFoundError:
+            if default_when_empty is not _UNSET:
+                return default_when_empty
+            raise
+
+    # ------------------------------------------------------------------------------------------
+    # Misc
+    # ------------------------------------------------------------------------------------------
+
+    def log_error(self, message: str) -> None:
+        """Write ``message`` to ``wsgi.errors`` with a timestamp and the request line."""
+        from time import localtime, strftime
+
+        now = strftime('%Y-%m-%d %H:%M:%S', localtime())
+        qs = f'?{self.query_string}' if self.query_string else ''
+        line = f'{now} [LANNER] [ERROR] {self.method} {self.path}{qs} => {message}\n'
+        errors = self.env.get('wsgi.errors')
+        if errors is None:
+            import sys
+
+            errors = sys.stderr
+        errors.write(line)
+
+    def _parse_form_urlencoded(self) -> None:
+        """Deprecated Falcon behaviour: merge a URL-encoded body into ``params`` (WSGI only)."""
+        if self.method in ('GET', 'HEAD'):
+            return
+        content_type = self.content_type
+        if not content_type or 'application/x-www-form-urlencoded' not in content_type:
+            return
+        try:
+            length = self.content_length
+        except HTTPInvalidHeader:
+            return
+        if not length:
+            return
+        body = self.bounded_stream.read()
+        try:
+            text = body.decode('ascii')
+        except UnicodeDecodeError:
+            self.log_error(
+                'Non-ASCII characters found in form body with Content-Type '
+                'application/x-www-form-urlencoded. Body will be ignored.'
+            )
+            return
+        if not text:
+            return
+        from lanner.util.uri import parse_query_string
+
+        options = self.options
+        extra = parse_query_string(
+            text, keep_blank=options.keep_blank_qs_values, csv=options.auto_parse_qs_csv
+        )
+        params = self.params
+        for key, value in extra.items():
+            if key in params:
+                existing = params[key]
+                merged = existing if type(existing) is list else [existing]
+                merged.extend(value if type(value) is list else [value])
+                params[key] = merged
+            else:
+                params[key] = value
+
+
+def _redecode_wsgi_str(value: str) -> str:
+    """Undo PEP 3333's latin-1 tunnelling of raw bytes and decode them as UTF-8."""
+    try:
+        return value.encode('latin-1').decode('utf-8', 'replace')
+    except UnicodeEncodeError:
+        # Not latin-1 tunnelled at all (a non-conforming server): use it as given.
+        return value
+
+
+def _to_int(value: str) -> int:
+    text = value.strip()
+    digits = text[1:] if text[:1] in ('-', '+') else text
+    if not digits or not (digits.isdigit() and digits.isascii()):
+        raise ValueError(value)
+    return int(text)
+
+
+def _strip_port(addr: str) -> str:
+    """Drop the port from a Forwarded ``for=`` node (``1.2.3.4:80``, ``[::1]:80``)."""
+    if addr.startswith('['):
+        end = addr.find(']')
+        if end != -1:
+            return addr[1:end]
+        return addr
+    if addr.count(':') == 1:
+        return addr.partition(':')[0]
+    return addr

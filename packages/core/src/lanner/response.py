@@ -1,0 +1,659 @@
+"""The WSGI response: status, headers, cookies and body, rendered by the App.
+
+Invariants:
+
+* Header names are stored lower-case in ``_headers`` (a plain dict the App reads and writes
+  directly: it sets ``content-length`` and reads ``content-type``). ``Set-Cookie`` never lives
+  there: raw ``append_header('Set-Cookie', ...)`` lines go to ``_extra_headers`` and cookies set
+  with :meth:`Response.set_cookie` to ``_cookies``; both are emitted after the other headers.
+* Every public way of setting a header validates the name (token) and the value (no control
+  characters), so nothing a caller passes can inject a header or split the response.
+* Body precedence: ``text`` > ``data`` > ``media`` > ``stream``. Serialised media is cached until
+  ``media`` is reassigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+import http
+import mimetypes
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lanner import response_helpers as helpers
+from lanner.constants import _DEFAULT_STATIC_MEDIA_TYPES, DEFAULT_MEDIA_TYPE
+from lanner.errors import HeaderNotSupported
+from lanner.util.structures import Context
+
+if TYPE_CHECKING:
+    from http.cookies import Morsel, SimpleCookie
+
+    from lanner.media.handlers import Handlers
+
+__all__ = ('Response', 'ResponseOptions')
+
+
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return '<unset>'
+
+
+_UNSET: Any = _Unset()
+
+_UNSET_COOKIE_EXPIRES = 'Thu, 01 Jan 1970 00:00:01 GMT'
+
+_SET_COOKIE_NOT_SUPPORTED = (
+    'The Set-Cookie header cannot be read, set or deleted with the generic header methods; use '
+    'resp.set_cookie() / resp.unset_cookie() (or resp.append_header() for a raw line).'
+)
+
+_CROSSORIGIN = {'anonymous': None, 'use-credentials': 'use-credentials'}
+
+
+class ResponseOptions:
+    """Response options shared by all responses of an App (``app.resp_options``).
+
+    Attributes:
+        secure_cookies_by_default: Default for ``set_cookie(secure=None)``. Default True.
+        default_media_type: Content-Type of responses that did not set one (except 204/304),
+            and the type used to render ``resp.media``. Default ``'application/json'``.
+        media_handlers: Response serialisers (:class:`lanner.media.Handlers`), created lazily.
+        static_media_types: File extension -> Content-Type for static routes (the
+            :mod:`mimetypes` map overlaid with lanner's own), computed on first access.
+        xml_error_serialization: Whether the default error serializer offers XML. Default True.
+        sse_keepalive_interval: lanner addition: seconds between keep-alive comments on an
+            idle Server-Sent Events stream (default 15.0; None disables them).
+    """
+
+    __slots__ = (
+        '_media_handlers',
+        '_static_media_types',
+        'default_media_type',
+        'secure_cookies_by_default',
+        'sse_keepalive_interval',
+        'xml_error_serialization',
+    )
+
+    secure_cookies_by_default: bool
+    default_media_type: str
+    xml_error_serialization: bool
+    sse_keepalive_interval: float | None
+
+    def __init__(self) -> None:
+        self.secure_cookies_by_default = True
+        self.default_media_type = DEFAULT_MEDIA_TYPE
+        self.xml_error_serialization = True
+        self.sse_keepalive_interval = 15.0
+        self._media_handlers: Handlers | None = None
+        self._static_media_types: dict[str, str] | None = None
+
+    @property
+    def media_handlers(self) -> Handlers:
+        """Registry of response media handlers (JSON, multipart, URL-encoded by default)."""
+        handlers = self._media_handlers
+        if handlers is None:
+            from lanner.media.handlers import Handlers
+
+            handlers = self._media_handlers = Handlers()
+        return handlers
+
+    @media_handlers.setter
+    def media_handlers(self, value: Handlers) -> None:
+        self._media_handlers = value
+
+    @property
+    def static_media_types(self) -> dict[str, str]:
+        """Extension -> Content-Type used by static routes."""
+        types = self._static_media_types
+        if types is None:
+            # mimetypes.init() reads system files; do it only when a static route needs it.
+            if not mimetypes.inited:
+                mimetypes.init()
+            types = dict(mimetypes.types_map)
+            types.update(_DEFAULT_STATIC_MEDIA_TYPES)
+            self._static_media_types = types
+        return types
+
+    @static_media_types.setter
+    def static_media_types(self, value: dict[str, str]) -> None:
+        self._static_media_types = value
+
+
+def _header_property(
+    name: str, doc: str, transform: Callable[[Any], str] | None = None
+) -> property:
+    """A read/write/delete property over one response header.
+
+    Setting None deletes the header; ``del`` deletes it and raises KeyError if it is absent.
+    """
+
+    def fget(self: Response) -> str | None:
+        return self._headers.get(name)
+
+    def fset(self: Response, value: Any) -> None:
+        if value is None:
+            self._headers.pop(name, None)
+            return
+        text = transform(value) if transform is not None else str(value)
+        self._headers[name] = helpers.validate_header_value(name, text)
+
+    def fdel(self: Response) -> None:
+        del self._headers[name]
+
+    return property(fget, fset, fdel, doc)
+
+
+def _encode_uri(value: Any) -> str:
+    from lanner.util.uri import encode_check_escaped
+
+    return encode_check_escaped(str(value))
+
+
+def _http_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        from lanner.util.misc import dt_to_http
+
+        return dt_to_http(value)
+    return str(value)
+
+
+class Response:
+    """An HTTP response under construction.
+
+    Args:
+        options: The App's :class:`ResponseOptions`; a fresh default instance when omitted.
+
+    Attributes:
+        status: Status as a line (``'201 Created'``), an int or an :class:`http.HTTPStatus`.
+            Default ``'200 OK'``.
+        text: Body text (UTF-8 encoded when rendered).
+        data: Raw body bytes.
+        stream: A file-like object or an iterable of bytes, used when text, data and media are
+            all None.
+        complete: Set True in middleware to skip the remaining request processing.
+        context: Per-response data bag (see :attr:`context_type`).
+        options: The :class:`ResponseOptions` in effect.
+    """
+
+    __slots__ = (
+        '__dict__',
+        '_cookies',
+        '_extra_headers',
+        '_headers',
+        '_media',
+        '_media_rendered',
+        'complete',
+        'context',
+        'data',
+        'options',
+        'status',
+        'stream',
+        'text',
+    )
+
+    #: Factory for :attr:`context`; a plain function is called with the response.
+    context_type: ClassVar[Callable[..., Any]] = Context
+
+    status: str | int | http.HTTPStatus
+    text: str | None
+    data: bytes | None
+    stream: Any
+    complete: bool
+    options: ResponseOptions
+    context: Any
+    _headers: dict[str, str]
+    _extra_headers: list[tuple[str, str]] | None
+    _cookies: SimpleCookie | None
+
+    def __init__(self, options: ResponseOptions | None = None) -> None:
+        self.status = '200 OK'
+        self._headers = {}
+        self._extra_headers = None
+        self._cookies = None
+        self.text = None
+        self.data = None
+        self._media: Any = None
+        self._media_rendered: Any = _UNSET
+        self.stream = None
+        self.complete = False
+        self.options = options if options is not None else ResponseOptions()
+        self.context = self.context_type()
+
+    def __repr__(self) -> str:
+        from lanner.util.misc import code_to_http_status
+
+        return f'<{type(self).__name__}: {code_to_http_status(self.status)}>'
+
+    # ------------------------------------------------------------------------------------------
+    # Status and body
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def status_code(self) -> int:
+        """The status as an int; assigning sets :attr:`status`."""
+        from lanner.util.misc import http_status_to_code
+
+        return http_status_to_code(self.status)
+
+    @status_code.setter
+    def status_code(self, value: int) -> None:
+        self.status = value
+
+    @property
+    def media(self) -> Any:
+        """An object to serialise with the media handler for :attr:`content_type`."""
+        return self._media
+
+    @media.setter
+    def media(self, value: Any) -> None:
+        self._media = value
+        self._media_rendered = _UNSET
+
+    @property
+    def body(self) -> Any:
+        """Removed in Falcon 3: use :attr:`text`."""
+        from lanner.util.deprecation import AttributeRemovedError
+
+        raise AttributeRemovedError(
+            'resp.body was removed; use resp.text for text or resp.data for bytes.'
+        )
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        from lanner.util.deprecation import AttributeRemovedError
+
+        raise AttributeRemovedError(
+            'resp.body was removed; use resp.text for text or resp.data for bytes.'
+        )
+
+    @property
+    def add_link(self) -> Any:
+        """Removed: use :meth:`append_link`."""
+        from lanner.util.deprecation import AttributeRemovedError
+
+        raise AttributeRemovedError('resp.add_link() was removed; use resp.append_link().')
+
+    def _render_media(self) -> bytes | None:
+        rendered = self._media_rendered
+        if rendered is _UNSET:
+            content_type = self._headers.get('content-type')
+            if not content_type:
+                content_type = self._headers['content-type'] = self.options.default_media_type
+            handler, serialize_sync, _ = self.options.media_handlers._resolve(
+                content_type, self.options.default_media_type
+            )
+            if serialize_sync is not None:
+                rendered = serialize_sync(self._media)
+            else:
+                rendered = handler.serialize(self._media, content_type)
+            self._media_rendered = rendered
+        return rendered  # type: ignore[no-any-return]
+
+    def render_body(self) -> bytes | None:
+        """Return the body bytes from text, data or media (in that order), or None.
+
+        Raises:
+            HTTPUnsupportedMediaType: ``media`` is set but no handler matches ``content_type``.
+        """
+        text = self.text
+        if text is not None:
+            # PERF: exact type check; bytes in ``text`` are tolerated and passed through.
+            return text.encode() if type(text) is str else text  # type: ignore[return-value]
+        data = self.data
+        if data is not None:
+            return data
+        if self._media is not None:
+            return self._render_media()
+        return None
+
+    def set_stream(self, stream: Any, content_length: int) -> None:
+        """Set :attr:`stream` and the Content-Length header in one go."""
+        self.stream = stream
+        self._headers['content-length'] = str(int(content_length))
+
+    # ------------------------------------------------------------------------------------------
+    # Headers
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """A copy of the headers set so far (lower-case names; cookies not included)."""
+        return dict(self._headers)
+
+    def get_header(self, name: str, default: str | None = None) -> str | None:
+        """Return a header's value (case-insensitive), or ``default``.
+
+        Raises:
+            HeaderNotSupported: For ``Set-Cookie``.
+        """
+        lower = name.lower()
+        if lower == 'set-cookie':
+            raise HeaderNotSupported(_SET_COOKIE_NOT_SUPPORTED)
+        return self._headers.get(lower, default)
+
+    def set_header(self, name: str, value: Any) -> None:
+        """Set a header, replacing any previous value (``value`` is ``str()``-ed).
+
+        Raises:
+            HeaderNotSupported: For ``Set-Cookie``.
+            InvalidHeaderError: The name is not a token or the value contains control characters.
+        """
+        lower = helpers.validate_header_name(name)
+        if lower == 'set-cookie':
+            raise HeaderNotSupported(_SET_COOKIE_NOT_SUPPORTED)
+        text = value if type(value) is str else str(value)
+        self._headers[lower] = helpers.validate_header_value(name, text)
+
+    def delete_header(self, name: str) -> None:
+        """Remove a header if present.
+
+        Raises:
+            HeaderNotSupported: For ``Set-Cookie``.
+        """
+        lower = name.lower()
+        if lower == 'set-cookie':
+            raise HeaderNotSupported(_SET_COOKIE_NOT_SUPPORTED)
+        self._headers.pop(lower, None)
+
+    def append_header(self, name: str, value: Any) -> None:
+        """Append a value to a header (joined with ``', '``); ``Set-Cookie`` adds a raw line."""
+        lower = helpers.validate_header_name(name)
+        text = value if type(value) is str else str(value)
+        helpers.validate_header_value(name, text)
+        if lower == 'set-cookie':
+            extra = self._extra_headers
+            if extra is None:
+                extra = self._extra_headers = []
+            extra.append((lower, text))
+            return
+        existing = self._headers.get(lower)
+        self._headers[lower] = text if existing is None else f'{existing}, {text}'
+
+    def set_headers(self, headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
+        """Set several headers from a mapping or an iterable of ``(name, value)`` pairs."""
+        items = getattr(headers, 'items', None)
+        pairs: Iterable[tuple[str, Any]] = items() if callable(items) else headers  # type: ignore[assignment]
+        set_header = self.set_header
+        for name, value in pairs:
+            set_header(name, value)
+
+    def append_link(
+        self,
+        target: str,
+        rel: str,
+        title: str | None = None,
+        title_star: tuple[str, str] | None = None,
+        anchor: str | None = None,
+        hreflang: str | Iterable[str] | None = None,
+        type_hint: str | None = None,
+        crossorigin: str | None = None,
+        link_extension: Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Append an RFC 8288 link to the Link header.
+
+        Args:
+            target: Target URI (percent-encoded; existing escapes are kept).
+            rel: Relation type(s), space-separated; extension relations (URIs) are encoded.
+            title: ``title`` parameter.
+            title_star: ``(language, text)`` for an RFC 8187 ``title*`` parameter.
+            anchor: Context URI override (percent-encoded).
+            hreflang: One language tag or several.
+            type_hint: ``type`` parameter (a media type).
+            crossorigin: ``'anonymous'`` or ``'use-credentials'`` (case-insensitive).
+            link_extension: Extra ``(param, value)`` pairs, emitted as ``; param=value``.
+        """
+        from lanner.util.uri import encode_check_escaped, encode_value
+
+        if ' ' in rel or '//' in rel:
+            rel = ' '.join(
+                encode_check_escaped(part) if '//' in part else part for part in rel.split()
+            )
+            rel = f'"{rel}"'
+        value = f'<{encode_check_escaped(target)}>; rel={rel}'
+        if title is not None:
+            value += f'; title="{_quote_param(title)}"'
+        if title_star is not None:
+            language, text = title_star
+            value += f"; title*=UTF-8'{language}'{encode_value(text)}"
+        if type_hint is not None:
+            value += f'; type="{_quote_param(type_hint)}"'
+        if hreflang is not None:
+            if isinstance(hreflang, str):
+                value += f'; hreflang={hreflang}'
+            else:
+                value += ''.join(f'; hreflang={lang}' for lang in hreflang)
+        if anchor is not None:
+            value += f'; anchor="{encode_check_escaped(anchor)}"'
+        if crossorigin is not None:
+            key = crossorigin.lower()
+            if key not in _CROSSORIGIN:
+                raise ValueError(
+                    "crossorigin must be 'anonymous' or 'use-credentials' (any case), "
+                    f'got {crossorigin!r}.'
+                )
+            value += '; crossorigin' if key == 'anonymous' else '; crossorigin="use-credentials"'
+        if link_extension is not None:
+            value += ''.join(f'; {param}={val}' for param, val in link_extension)
+        self.append_header('Link', value)
+
+    cache_control = _header_property(
+        'cache-control',
+        'Cache-Control; set an iterable of directives (joined with ", ").',
+        helpers.format_header_value_list,
+    )
+    content_location = _header_property(
+        'content-location', 'Content-Location (percent-encoded when set).', _encode_uri
+    )
+    content_length = _header_property('content-length', 'Content-Length.')
+    content_range = _header_property(
+        'content-range',
+        'Content-Range; set a (start, end, length[, unit]) tuple.',
+        helpers.format_range,
+    )
+    content_type = _header_property('content-type', 'Content-Type.')
+    etag = _header_property(
+        'etag', 'ETag (quoted unless the value already ends with a quote).',
+        lambda value: helpers.format_etag_header(str(value)),
+    )
+    expires = _header_property('expires', 'Expires; set a datetime.', _http_date)
+    last_modified = _header_property('last-modified', 'Last-Modified; set a datetime.', _http_date)
+    location = _header_property('location', 'Location (percent-encoded when set).', _encode_uri)
+    retry_after = _header_property('retry-after', 'Retry-After, in seconds.')
+    vary = _header_property(
+        'vary', 'Vary; set an iterable of header names (joined with ", ").',
+        helpers.format_header_value_list,
+    )
+    accept_ranges = _header_property('accept-ranges', 'Accept-Ranges.')
+    downloadable_as = _header_property(
+        'content-disposition',
+        'Set Content-Disposition to download the body as the given file name.',
+        lambda value: helpers.format_content_disposition(str(value), 'attachment'),
+    )
+    viewable_as = _header_property(
+        'content-disposition',
+        'Set Content-Disposition to display the body inline under the given file name.',
+        lambda value: helpers.format_content_disposition(str(value), 'inline'),
+    )
+
+    # ------------------------------------------------------------------------------------------
+    # Cookies
+    # ------------------------------------------------------------------------------------------
+
+    def _morsel(self, name: str) -> Morsel[str]:
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = helpers.http_cookies.SimpleCookie()
+        morsel = cookies.get(name)
+        if morsel is None:
+            morsel = helpers.new_morsel()
+            dict.__setitem__(cookies, name, morsel)
+        return morsel
+
+    def set_cookie(
+        self,
+        name: str,
+        value: Any,
+        expires: datetime | None = None,
+        max_age: int | float | str | None = None,
+        domain: str | None = None,
+        path: str | None = None,
+        secure: bool | None = None,
+        http_only: bool = True,
+        same_site: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Set a response cookie (emitted as its own ``Set-Cookie`` header).
+
+        Repeated calls for the same name update the same cookie: attributes not passed again
+        keep their earlier values.
+
+        Args:
+            name: Cookie name (ASCII token; KeyError otherwise).
+            value: Cookie value, ``str()``-ed (must be ASCII; ValueError otherwise).
+            expires: Expiry; naive datetimes are taken as UTC.
+            max_age: Seconds until expiry (``int()``-ed); ignored when falsy.
+            domain: Domain attribute.
+            path: Path attribute.
+            secure: Secure flag; None uses ``options.secure_cookies_by_default``.
+            http_only: HttpOnly flag (default True).
+            same_site: ``'Lax'``, ``'Strict'`` or ``'None'`` (any case).
+            partitioned: Add the ``Partitioned`` flag (CHIPS).
+        """
+        if not isinstance(name, str) or not name.isascii():
+            raise InvalidCookieNameError(
+                f'Invalid cookie name {name!r}: cookie names must be ASCII tokens.'
+            )
+        text = value if type(value) is str else str(value)
+        if not text.isascii():
+            raise ValueError(
+                f'Invalid value for cookie {name!r}: cookie values must be ASCII; encode the '
+                'value first (for example with lanner.uri.encode_value or base64).'
+            )
+        if same_site:
+            same_site = helpers.normalise_same_site(same_site)
+        if domain:
+            helpers.validate_cookie_attribute('domain', domain)
+        if path:
+            helpers.validate_cookie_attribute('path', path)
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = helpers.http_cookies.SimpleCookie()
+        try:
+            cookies[name] = text
+        except helpers.CookieError as err:
+            raise InvalidCookieNameError(f'Invalid cookie name {name!r}: {err}') from None
+        morsel = cookies[name]
+        if expires is not None:
+            if not isinstance(expires, datetime):
+                raise TypeError(
+                    f'expires must be a datetime, got {type(expires).__name__}; use max_age '
+                    'for a relative lifetime.'
+                )
+            morsel['expires'] = helpers.format_cookie_expires(expires)
+        if max_age:
+            morsel['max-age'] = int(max_age)
+        if domain:
+            morsel['domain'] = domain
+        if path:
+            morsel['path'] = path
+        if secure is None:
+            secure = self.options.secure_cookies_by_default
+        if secure:
+            morsel['secure'] = True
+        if http_only:
+            morsel['httponly'] = True
+        if same_site:
+            morsel['samesite'] = same_site
+        if partitioned:
+            morsel['partitioned'] = True
+
+    def unset_cookie(
+        self,
+        name: str,
+        domain: str | None = None,
+        path: str | None = None,
+        same_site: str = 'Lax',
+        samesite: str | None = None,
+    ) -> None:
+        """Tell the client to delete a cookie (empty value, expiry in the past).
+
+        Args:
+            name: Cookie name.
+            domain: Must match the Domain the cookie was set with.
+            path: Must match the Path the cookie was set with.
+            same_site: SameSite attribute to send (default ``'Lax'``, passed through as given).
+            samesite: Deprecated spelling of ``same_site``.
+        """
+        if samesite is not None:
+            from lanner.util.deprecation import DeprecatedWarning
+            import warnings
+
+            warnings.warn(
+                'The samesite argument of unset_cookie() is deprecated; use same_site.',
+                DeprecatedWarning,
+                stacklevel=2,
+            )
+            same_site = samesite
+        if not isinstance(name, str) or not name.isascii():
+            raise InvalidCookieNameError(
+                f'Invalid cookie name {name!r}: cookie names must be ASCII tokens.'
+            )
+        if domain:
+            helpers.validate_cookie_attribute('domain', domain)
+        if path:
+            helpers.validate_cookie_attribute('path', path)
+        if same_site:
+            helpers.validate_cookie_attribute('same_site', same_site)
+        cookies = self._cookies
+        if cookies is None:
+            cookies = self._cookies = helpers.http_cookies.SimpleCookie()
+        try:
+            cookies[name] = ''
+        except helpers.CookieError as err:
+            raise InvalidCookieNameError(f'Invalid cookie name {name!r}: {err}') from None
+        morsel = cookies[name]
+        morsel['expires'] = _UNSET_COOKIE_EXPIRES
+        if same_site:
+            morsel['samesite'] = same_site
+        if domain:
+            morsel['domain'] = domain
+        if path:
+            morsel['path'] = path
+
+    # ------------------------------------------------------------------------------------------
+    # App contract
+    # ------------------------------------------------------------------------------------------
+
+    def _wsgi_headers(self, default_media_type: str | None = None) -> list[tuple[str, str]]:
+        """All headers as ``(lower-case name, value)`` pairs, cookies last.
+
+        Args:
+            default_media_type: Content-Type to add when none was set (None: add nothing).
+        """
+        headers = self._headers
+        items = list(headers.items())
+        if default_media_type is not None and 'content-type' not in headers:
+            items.append(('content-type', default_media_type))
+        if self._extra_headers:
+            items.extend(self._extra_headers)
+        cookies = self._cookies
+        if cookies:
+            items.extend(('set-cookie', morsel.OutputString()) for morsel in cookies.values())
+        return items
+
+
+class InvalidCookieNameError(KeyError, helpers.CookieError):
+    """A cookie name that is not ASCII or not a valid token.
+
+    A ``KeyError`` (as in Falcon) that is also an ``http.cookies.CookieError``.
+    """
+
+    def __str__(self) -> str:
+        # KeyError.__str__ would repr() the message.
+        return str(self.args[0]) if self.args else ''
+
+
+def _quote_param(value: str) -> str:
+    return value.replace('\\', '\\\\').replace('"', '\\"')

@@ -1,0 +1,30 @@
+"""``import lanner`` stays cheap: no asyncio, http.cookiejar or importlib.metadata."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+FORBIDDEN = ('asyncio', 'http.cookiejar', 'importlib.metadata')
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f'{statement}\nimport sys\nprint("\\n".join(sys.modules))'
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_import_lanner_is_lean() -> None:
+    loaded = _modules_after('import lanner')
+    assert not loaded & set(FORBIDDEN), sorted(loaded & set(FORBIDDEN))
+
+
+def test_building_a_wsgi_app_does_not_import_asyncio() -> None:
+    loaded = _modules_after(
+        'import lanner\n'
+        'class R:\n'
+        '    def on_get(self, req, resp): resp.text = "hi"\n'
+        'app = lanner.App()\napp.add_route("/", R())'
+    )
+    assert 'asyncio' not in loaded
+    assert 'importlib.metadata' not in loaded
