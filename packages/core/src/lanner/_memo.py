@@ -19,7 +19,7 @@ __all__ = ('memoized',)
 class memoized(Generic[_T]):  # noqa: N801 - used like the builtin ``property``
     """Compute an attribute on first access and cache it on the instance."""
 
-    __slots__ = ('__doc__', '_func', '_name')
+    __slots__ = ('__dict__', '_func', '_name')
 
     def __init__(self, func: Callable[[Any], _T]) -> None:
         self._func = func

@@ -6,8 +6,8 @@ comment. This module must not import asyncio (``import lanner`` stays light); th
 in :mod:`lanner.asgi._sse`.
 
 WSGI contract (``lanner.App.__call__``): when ``resp.sse`` is not None, call
-:func:`wsgi_body(app, resp) <wsgi_body>` after the response middleware ran. It validates the emitter,
-applies the SSE default headers to ``resp._headers`` and returns the body iterable; send no
+:func:`wsgi_body(app, resp) <wsgi_body>` after the response middleware ran. It validates the
+emitter, applies the SSE default headers to ``resp._headers`` and returns the body iterable; send no
 ``Content-Length``. On HEAD, ``close()`` the iterable without iterating it (the emitter is closed
 without ever running).
 

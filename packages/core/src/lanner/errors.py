@@ -297,7 +297,7 @@ class MediaMalformedError(HTTPBadRequest):
         self._media_type = media_type
         super().__init__(title=f'Invalid {media_type}', **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def description(self) -> str | None:
         """``Could not parse <media_type> body`` (`` - <cause>`` appended when chained)."""
         text = f'Could not parse {self._media_type} body'
@@ -332,7 +332,7 @@ class MultipartParseError(MediaMalformedError):
             **kwargs,
         )
 
-    @property  # type: ignore[override]
+    @property
     def description(self) -> str | None:
         """The description as given."""
         return self._description

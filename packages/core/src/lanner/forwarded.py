@@ -30,7 +30,7 @@ class Forwarded:
         scheme: The ``proto`` parameter, lower-cased (``'https'``), or ``None``.
     """
 
-    __slots__ = ('src', 'dest', 'host', 'scheme')
+    __slots__ = ('dest', 'host', 'scheme', 'src')
 
     def __init__(self) -> None:
         self.src: str | None = None

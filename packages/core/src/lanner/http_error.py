@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 import http
 import json
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 import warnings
 
 from lanner.util.deprecation import DeprecatedWarning
@@ -63,7 +63,7 @@ class HTTPError(Exception):
         code: The application error code, or ``None``.
     """
 
-    __slots__ = ('status', 'title', 'description', 'headers', 'link', 'code')
+    __slots__ = ('code', 'description', 'headers', 'link', 'status', 'title')
 
     status: str | int | bytes | http.HTTPStatus
     title: str
@@ -100,7 +100,7 @@ class HTTPError(Exception):
             self.link = None
 
     def __repr__(self) -> str:
-        return f'<{type(self).__name__}: {self.status}>'
+        return f'<{type(self).__name__}: {self.status!s}>'
 
     __str__ = __repr__
 
@@ -121,7 +121,13 @@ class HTTPError(Exception):
         link = self.link
         return link['text'] if link is not None else None
 
-    def to_dict(self, obj_type: Callable[[], _MappingT] = dict) -> _MappingT:  # type: ignore[assignment]
+    @overload
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @overload
+    def to_dict(self, obj_type: Callable[[], _MappingT]) -> _MappingT: ...
+
+    def to_dict(self, obj_type: Callable[[], MutableMapping[str, Any]] = dict) -> Any:
         """Return the error as a new mapping for serialisation.
 
         ``title`` is always present; ``description``, ``code`` and ``link`` only when set.

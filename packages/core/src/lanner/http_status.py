@@ -27,7 +27,7 @@ class HTTPStatus(Exception):
         text: The body text, or ``None``.
     """
 
-    __slots__ = ('status', 'headers', 'text')
+    __slots__ = ('headers', 'status', 'text')
 
     status: str | int | bytes | http.HTTPStatus
     headers: Any
@@ -49,6 +49,6 @@ class HTTPStatus(Exception):
         return http_status_to_code(self.status)
 
     def __repr__(self) -> str:
-        return f'<{type(self).__name__}: {self.status}>'
+        return f'<{type(self).__name__}: {self.status!s}>'
 
     __str__ = __repr__

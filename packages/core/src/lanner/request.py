@@ -344,9 +344,7 @@ class Request:
     @memoized
     def if_modified_since(self) -> datetime | None:
         """If-Modified-Since as an aware UTC datetime; 400 when malformed."""
-        return self._date_header(
-            'HTTP_IF_MODIFIED_SINCE', 'if-modified-since', 'If-Modified-Since'
-        )
+        return self._date_header('HTTP_IF_MODIFIED_SINCE', 'if-modified-since', 'If-Modified-Since')
 
     @memoized
     def if_unmodified_since(self) -> datetime | None:
@@ -404,9 +402,7 @@ class Request:
         try:
             return int(text)
         except ValueError:
-            raise HTTPInvalidHeader(
-                'The value of the header must be an integer.', header
-            ) from None
+            raise HTTPInvalidHeader('The value of the header must be an integer.', header) from None
 
     def get_header_as_datetime(
         self, header: str, required: bool = False, obs_date: bool = False
@@ -545,9 +541,9 @@ class Request:
         value = self._raw_header('HTTP_FORWARDED', 'forwarded')
         if value is None:
             return None
-        from lanner.forwarded import _parse_forwarded_header
+        from lanner.forwarded import parse_forwarded_header
 
-        return _parse_forwarded_header(value)
+        return parse_forwarded_header(value)
 
     @memoized
     def forwarded_scheme(self) -> str:
@@ -847,9 +843,7 @@ class Request:
             store[name] = result
         return result
 
-    def _check_bounds(
-        self, name: str, value: Any, min_value: Any, max_value: Any
-    ) -> None:
+    def _check_bounds(self, name: str, value: Any, min_value: Any, max_value: Any) -> None:
         if min_value is not None and value < min_value:
             raise HTTPInvalidParam(f'The value must be at least {min_value}', name)
         if max_value is not None and value > max_value:
@@ -1116,9 +1110,7 @@ class Request:
                     raise HTTPMissingParam(name)
                 return default
         else:
-            items = self.get_param_as_list(
-                name, required=required, delimiter=delimiter or None
-            )
+            items = self.get_param_as_list(name, required=required, delimiter=delimiter or None)
             if items is None:
                 return default
             if len(items) % 2:

@@ -454,7 +454,8 @@ class Response:
     )
     content_type = _header_property('content-type', 'Content-Type.')
     etag = _header_property(
-        'etag', 'ETag (quoted unless the value already ends with a quote).',
+        'etag',
+        'ETag (quoted unless the value already ends with a quote).',
         lambda value: helpers.format_etag_header(str(value)),
     )
     expires = _header_property('expires', 'Expires; set a datetime.', _http_date)
@@ -462,7 +463,8 @@ class Response:
     location = _header_property('location', 'Location (percent-encoded when set).', _encode_uri)
     retry_after = _header_property('retry-after', 'Retry-After, in seconds.')
     vary = _header_property(
-        'vary', 'Vary; set an iterable of header names (joined with ", ").',
+        'vary',
+        'Vary; set an iterable of header names (joined with ", ").',
         helpers.format_header_value_list,
     )
     accept_ranges = _header_property('accept-ranges', 'Accept-Ranges.')

@@ -108,11 +108,13 @@ async def respond(
     iterator = check_async_emitter(resp.sse)
     apply_sse_headers(resp._headers)
     options = app.resp_options
-    await send({
-        'type': 'http.response.start',
-        'status': resp.status_code,
-        'headers': resp._asgi_headers(default_type),
-    })
+    await send(
+        {
+            'type': 'http.response.start',
+            'status': resp.status_code,
+            'headers': resp._asgi_headers(default_type),
+        }
+    )
     app._schedule_callbacks(resp)
     await pump(
         iterator,

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator, Awaitable
 import io
 from typing import Any
 
-from lanner.errors import DelimiterError, MultipartParseError
 from lanner.asgi.reader import BufferedReader
+from lanner.errors import DelimiterError, MultipartParseError
 from lanner.media.multipart import (
     _CRLF,
     _END_MARK,
@@ -156,9 +156,7 @@ class MultipartForm:
 
     def __aiter__(self) -> AsyncIterator[BodyPart]:
         if self._started:
-            raise MultipartParseError(
-                description='the multipart form can only be iterated once'
-            )
+            raise MultipartParseError(description='the multipart form can only be iterated once')
         self._started = True
         return self._iterate_parts()
 

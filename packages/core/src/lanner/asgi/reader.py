@@ -8,9 +8,9 @@ rescan bytes. This module must not import asyncio (it only awaits what it is giv
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 import inspect
-from typing import Any, Callable, Protocol, Union
+from typing import Any, Protocol
 
 from lanner.errors import DelimiterError, OperationNotAllowed
 from lanner.util.reader import DEFAULT_CHUNK_SIZE
@@ -22,14 +22,14 @@ class _AsyncReadable(Protocol):
     async def read(self, size: int | None = ..., /) -> bytes: ...
 
 
-_Source = Union[_AsyncReadable, AsyncIterable[bytes], Callable[[int], Awaitable[bytes]]]
+_Source = _AsyncReadable | AsyncIterable[bytes] | Callable[[int], Awaitable[bytes]]
 
 
 def _reader_for(source: _Source | Any, chunk_size: int) -> Callable[[int], Awaitable[bytes]]:
     """Normalise a source into ``async read(size) -> bytes`` (``b''`` at end of stream)."""
     read = getattr(source, 'read', None)
     if read is not None:
-        return read  # type: ignore[no-any-return]
+        return read  # type: ignore[no-any-return,unused-ignore]
     if hasattr(source, '__aiter__'):
         iterator: AsyncIterator[bytes] = source.__aiter__()
         pending = bytearray()
@@ -50,7 +50,7 @@ def _reader_for(source: _Source | Any, chunk_size: int) -> Callable[[int], Await
 
         return read_from_iterator
     if callable(source):
-        return source  # type: ignore[return-value]
+        return source
     raise TypeError(
         'BufferedReader needs an async read(size) method, an async iterable of bytes, or an '
         f'async callable; got {type(source).__name__}.'

@@ -9,9 +9,9 @@ notes in the ``NotImplementedError`` messages below exist.
 
 from __future__ import annotations
 
-import abc
+from collections.abc import Callable
 import io
-from typing import IO, Any, Callable, ClassVar, Protocol
+from typing import IO, Any, ClassVar, Protocol
 
 __all__ = [
     'AsyncReadableStream',
@@ -42,7 +42,7 @@ class AsyncReadableStream(Protocol):
     async def read(self, size: int | None = ..., /) -> bytes: ...
 
 
-class BaseHandler(metaclass=abc.ABCMeta):
+class BaseHandler:
     """Base class for HTTP media handlers.
 
     Subclasses implement :meth:`serialize` and/or :meth:`deserialize` (for WSGI and JSON) and may
@@ -118,7 +118,7 @@ class BaseHandler(metaclass=abc.ABCMeta):
         return self.deserialize(io.BytesIO(data), content_type, len(data))
 
 
-class TextBaseHandlerWS(metaclass=abc.ABCMeta):
+class TextBaseHandlerWS:
     """Base class for WebSocket handlers of TEXT payloads (``str`` on the wire)."""
 
     def serialize(self, media: object) -> str:
@@ -130,7 +130,7 @@ class TextBaseHandlerWS(metaclass=abc.ABCMeta):
         raise NotImplementedError(f'{type(self).__name__} does not implement deserialize().')
 
 
-class BinaryBaseHandlerWS(metaclass=abc.ABCMeta):
+class BinaryBaseHandlerWS:
     """Base class for WebSocket handlers of BINARY payloads (bytes on the wire)."""
 
     def serialize(self, media: object) -> bytes | bytearray | memoryview:

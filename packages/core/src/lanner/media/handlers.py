@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import UserDict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, Union, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 from lanner.constants import MEDIA_JSON, MEDIA_MULTIPART, MEDIA_URLENCODED
 from lanner.errors import HTTPUnsupportedMediaType
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ['Handlers', 'ResolvedHandler']
 
-ResolvedHandler = tuple[BaseHandler, Union[SerializeSync, None], Union[DeserializeSync, None]]
+ResolvedHandler = tuple[BaseHandler, SerializeSync | None, DeserializeSync | None]
 _NOT_FOUND: tuple[None, None, None] = (None, None, None)
 
 # Distinct (media_type, default) pairs remembered before the cache is reset. Real apps see a

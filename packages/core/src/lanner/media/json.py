@@ -22,8 +22,9 @@ produce a 400.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import json as _stdlib_json
-from typing import IO, Any, Callable, cast
+from typing import IO, Any, cast
 
 import orjson
 
@@ -66,7 +67,7 @@ def _learn_error_types(loads: Callable[[str], Any]) -> tuple[type[BaseException]
     errors: list[type[BaseException]] = [ValueError, RecursionError]
     try:
         loads('{"unterminated": ')
-    except Exception as err:  # noqa: BLE001 - probing a third-party function on purpose
+    except Exception as err:  # probing a third-party function on purpose
         if not isinstance(err, ValueError):
             errors.append(type(err))
     return tuple(errors)

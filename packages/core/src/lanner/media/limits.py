@@ -17,10 +17,10 @@ Policy:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 import functools
 import inspect
-from typing import IO, Any, Callable, Protocol, TypeVar
+from typing import IO, Any, Protocol, TypeVar
 
 from lanner.errors import HTTPContentTooLarge
 
@@ -51,9 +51,7 @@ def validate_max_body_size(value: object, what: str = 'max_body_size') -> int | 
     Raises:
         ValueError: ``value`` is not None or a non-negative int.
     """
-    if value is not None and (
-        not isinstance(value, int) or isinstance(value, bool) or value < 0
-    ):
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
         raise ValueError(
             f'{what} must be None (no limit) or a non-negative number of bytes, got {value!r}.'
         )
@@ -219,4 +217,3 @@ def max_body_size(limit: int | None) -> Callable[[_F], _F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
-

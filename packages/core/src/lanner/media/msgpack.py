@@ -31,7 +31,8 @@ def _import_msgpack(handler: str) -> ModuleType:
             f'{handler} requires the optional "msgpack" package, which is not installed. '
             'Install it with: pip install "lanner-core[msgpack]" (or pip install msgpack).'
         ) from err
-    return msgpack
+    module: ModuleType = msgpack
+    return module
 
 
 class MessagePackHandler(BaseHandler):

@@ -158,9 +158,7 @@ def _parse_boundary(content_type: str | None) -> bytes:
     params: dict[str, str] = parse_header(content_type or '')[1]
     boundary = params.get('boundary')
     if not boundary:
-        raise HTTPInvalidHeader(
-            f'No boundary specifier found in {content_type!r}', 'Content-Type'
-        )
+        raise HTTPInvalidHeader(f'No boundary specifier found in {content_type!r}', 'Content-Type')
     boundary = boundary.rstrip()
     if not 1 <= len(boundary) <= 70:
         raise HTTPInvalidHeader(
@@ -372,9 +370,7 @@ class MultipartForm:
 
     def __iter__(self) -> Iterator[BodyPart]:
         if self._started:
-            raise MultipartParseError(
-                description='the multipart form can only be iterated once'
-            )
+            raise MultipartParseError(description='the multipart form can only be iterated once')
         self._started = True
         return self._iterate_parts()
 

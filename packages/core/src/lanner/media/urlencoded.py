@@ -39,9 +39,7 @@ class URLEncodedFormHandler(BaseHandler):
         max_fields: int | None = DEFAULT_MAX_FORM_FIELDS,
     ) -> None:
         if max_fields is not None and (not isinstance(max_fields, int) or max_fields < 0):
-            raise ValueError(
-                f'max_fields must be a non-negative int or None, got {max_fields!r}.'
-            )
+            raise ValueError(f'max_fields must be a non-negative int or None, got {max_fields!r}.')
         self._keep_blank = keep_blank
         self._csv = csv
         self._max_fields = max_fields or None

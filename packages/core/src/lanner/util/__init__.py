@@ -52,7 +52,35 @@ _LAZY: dict[str, str] = {
     name: module for module, names in _NAMES_BY_MODULE.items() for name in names
 }
 
-__all__ = tuple(sorted(_LAZY))
+__all__ = (
+    'AttributeRemovedError',
+    'BufferedReader',
+    'CaseInsensitiveDict',
+    'Context',
+    'DeprecatedWarning',
+    'ETag',
+    'TimezoneGMT',
+    'async_to_sync',
+    'code_to_http_status',
+    'create_task',
+    'deprecated',
+    'deprecated_args',
+    'dt_to_http',
+    'get_argnames',
+    'get_bound_method',
+    'get_running_loop',
+    'http_date_to_dt',
+    'http_now',
+    'http_status_to_code',
+    'is_python_func',
+    'parse_header',
+    'runs_sync',
+    'secure_filename',
+    'sync_to_async',
+    'to_query_str',
+    'wrap_sync_to_async',
+    'wrap_sync_to_async_unsafe',
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -73,16 +101,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from lanner.util import (
-        deprecation,
-        mediatypes,
-        misc,
-        reader,
-        structures,
-        sync,
-        time,
-        uri,
-    )
     from lanner.util.deprecation import (
         AttributeRemovedError,
         DeprecatedWarning,

@@ -15,7 +15,8 @@ Invariants (the async twin in ``lanner.asgi.reader`` keeps the same ones):
 
 from __future__ import annotations
 
-from typing import IO, Callable, Protocol
+from collections.abc import Callable
+from typing import IO, Protocol
 
 from lanner.errors import DelimiterError
 

@@ -190,7 +190,7 @@ def parse_query_string(
         return params
 
     for field in query_string.split('&'):
-        name, sep, value = field.partition('=')
+        name, _, value = field.partition('=')
         if not value:
             if not name or not keep_blank:
                 continue

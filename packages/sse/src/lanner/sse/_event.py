@@ -34,6 +34,7 @@ _LINE_BREAK = re.compile(r'\r\n|\r|\n')
 _FORBIDDEN_IN_FIELD = re.compile(r'[\r\n\x00]')
 
 _PING = b': ping\n\n'
+_FIELDS = ('data', 'text', 'json', 'event', 'event_id', 'retry', 'comment')
 
 
 class JSONSerializer(Protocol):
@@ -122,7 +123,7 @@ class SSEvent:
             negative.
     """
 
-    __slots__ = ('data', 'text', 'json', 'event', 'event_id', 'retry', 'comment')
+    __slots__ = ('comment', 'data', 'event', 'event_id', 'json', 'retry', 'text')
 
     data: bytes | str | None
     text: str | None
@@ -238,7 +239,7 @@ class SSEvent:
     def __repr__(self) -> str:
         fields = ', '.join(
             f'{name}={getattr(self, name)!r}'
-            for name in SSEvent.__slots__
+            for name in _FIELDS
             if getattr(self, name) is not None
         )
         return f'{type(self).__name__}({fields})'

@@ -1,0 +1,160 @@
+"""The ASGI response: the WSGI :class:`lanner.Response` plus async bodies, SSE and callbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from inspect import isasyncgenfunction, iscoroutine, iscoroutinefunction
+from typing import Any
+
+from lanner import response as _response
+from lanner.response import _UNSET, ResponseOptions
+
+__all__ = ('Response',)
+
+_GENERATOR_FUNCTION_HINT = (
+    'The object assigned to Response.{attr} is an async generator function; assign the '
+    'generator object it returns instead, e.g. resp.{attr} = emitter() rather than '
+    'resp.{attr} = emitter.'
+)
+
+
+class Response(_response.Response):
+    """An HTTP response under construction in an ASGI app.
+
+    Beyond the WSGI API: :attr:`stream` may be an async iterable (or an object with an
+    ``async read(size)``), :attr:`sse` streams Server-Sent Events, and :meth:`schedule` /
+    :meth:`schedule_sync` run callbacks after the response has been sent.
+    """
+
+    __slots__ = ('_registered_callbacks', '_sse', '_stream')
+
+    _registered_callbacks: list[tuple[Callable[[], Any], bool]] | None
+
+    def __init__(self, options: ResponseOptions | None = None) -> None:
+        self._sse: Any = None
+        self._registered_callbacks = None
+        super().__init__(options)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        """Body stream: an async iterable of bytes, an object with ``async read(size)``, or a
+        sync iterable of bytes; used when text, data and media are all None."""
+        return self._stream
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        if value is not None:
+            if isasyncgenfunction(value):
+                raise TypeError(_GENERATOR_FUNCTION_HINT.format(attr='stream'))
+            if not (
+                hasattr(value, 'read') or hasattr(value, '__aiter__') or hasattr(value, '__iter__')
+            ):
+                raise TypeError(
+                    'Response.stream must be an async iterable of bytes, an object with an async '
+                    f'read(size) method, or an iterable of bytes; got {type(value).__name__}.'
+                )
+        self._stream = value
+
+    @property
+    def sse(self) -> Any:
+        """An async iterable of events (objects with ``serialize()``; None sends a ping).
+
+        When set, it supersedes text, data, media and stream.
+        """
+        return self._sse
+
+    @sse.setter
+    def sse(self, value: Any) -> None:
+        if value is not None:
+            if isasyncgenfunction(value):
+                raise TypeError(_GENERATOR_FUNCTION_HINT.format(attr='sse'))
+            if not hasattr(value, '__aiter__'):
+                raise TypeError(
+                    'Response.sse must be an async iterable (e.g. an async generator object) '
+                    f'yielding events; got {type(value).__name__}.'
+                )
+        self._sse = value
+
+    async def render_body(self) -> bytes | None:  # type: ignore[override]
+        """Return the body bytes from text, data or media (in that order), or None.
+
+        Raises:
+            HTTPUnsupportedMediaType: ``media`` is set but no handler matches ``content_type``.
+        """
+        text = self.text
+        if text is not None:
+            return text.encode() if type(text) is str else text  # type: ignore[return-value]
+        data = self.data
+        if data is not None:
+            return data
+        if self._media is None:
+            return None
+        rendered = self._media_rendered
+        if rendered is _UNSET:
+            headers = self._headers
+            options = self.options
+            content_type = headers.get('content-type')
+            if not content_type:
+                content_type = headers['content-type'] = options.default_media_type
+            handler, serialize_sync, _ = options.media_handlers._resolve(
+                content_type, options.default_media_type
+            )
+            if serialize_sync is not None:
+                rendered = serialize_sync(self._media)
+            else:
+                rendered = await handler.serialize_async(self._media, content_type)
+            self._media_rendered = rendered
+        return rendered  # type: ignore[no-any-return]
+
+    def schedule(self, callback: Callable[[], Any]) -> None:
+        """Run a zero-argument coroutine function as a task once the response has been sent.
+
+        Raises:
+            TypeError: ``callback`` is a coroutine object or not a coroutine function.
+        """
+        if iscoroutine(callback):
+            callback.close()
+            raise TypeError(
+                'schedule() takes a coroutine function, not a coroutine object: pass '
+                'resp.schedule(job) instead of resp.schedule(job()).'
+            )
+        if not iscoroutinefunction(callback):
+            raise TypeError(
+                'schedule() takes a coroutine function (async def); use schedule_sync() for a '
+                f'regular function (got {callback!r}).'
+            )
+        callbacks = self._registered_callbacks
+        if callbacks is None:
+            callbacks = self._registered_callbacks = []
+        callbacks.append((callback, True))
+
+    def schedule_sync(self, callback: Callable[[], Any]) -> None:
+        """Run a zero-argument callable in the default executor once the response is sent."""
+        if not callable(callback):
+            raise TypeError(f'schedule_sync() takes a callable, got {callback!r}.')
+        callbacks = self._registered_callbacks
+        if callbacks is None:
+            callbacks = self._registered_callbacks = []
+        callbacks.append((callback, False))
+
+    def _asgi_headers(self, default_media_type: str | None = None) -> list[tuple[bytes, bytes]]:
+        """All headers as latin-1 encoded ``(name, value)`` pairs, cookies last.
+
+        Raises:
+            ValueError: A header value cannot be encoded as latin-1.
+        """
+        items = self._wsgi_headers(default_media_type)
+        try:
+            return [(name.encode('latin-1'), value.encode('latin-1')) for name, value in items]
+        except UnicodeEncodeError:
+            for name, value in items:
+                try:
+                    value.encode('latin-1')
+                except UnicodeEncodeError:
+                    raise ValueError(
+                        f'The value of response header {name!r} ({value!r}) contains characters '
+                        'outside latin-1; HTTP header values must be latin-1 (preferably ASCII). '
+                        'Percent-encode the value (lanner.uri.encode_value) or use an RFC 8187 '
+                        'parameter.'
+                    ) from None
+            raise
