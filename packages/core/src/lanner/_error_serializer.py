@@ -42,6 +42,12 @@ def _lookup_handler(handlers: Any, media_type: str) -> Any:
     return handler
 
 
+def _is_stock_json(handler: Any) -> bool:
+    from lanner.media.json import JSONHandler
+
+    return type(handler) is JSONHandler and getattr(handler, '_dumps', None) is None
+
+
 def default_serialize_error(req: Any, resp: Any, exception: HTTPError) -> None:
     """Serialise ``exception`` into ``resp`` according to the request's Accept header.
 
@@ -69,7 +75,13 @@ def default_serialize_error(req: Any, resp: Any, exception: HTTPError) -> None:
 
     if preferred:
         if preferred == MEDIA_JSON:
-            resp.data = exception.to_json(_lookup_handler(handlers, MEDIA_JSON))
+            handler = _lookup_handler(handlers, MEDIA_JSON)
+            # Error bodies are small and rare: with the stock JSON handler (orjson, compact) we
+            # render them exactly as Falcon does (stdlib spacing), so clients and tests that
+            # compare bytes see no difference. A custom dumps/handler is always honoured.
+            if handler is not None and _is_stock_json(handler):
+                handler = None
+            resp.data = exception.to_json(handler)
         else:
             handler = _lookup_handler(handlers, preferred)
             if handler is not None:

@@ -16,7 +16,7 @@ _T = TypeVar('_T')
 __all__ = ('memoized',)
 
 
-class memoized(Generic[_T]):  # noqa: N801 - used like the builtin ``property``
+class memoized(Generic[_T]):
     """Compute an attribute on first access and cache it on the instance."""
 
     __slots__ = ('__dict__', '_func', '_name')

@@ -5,9 +5,19 @@ Invariants:
   decided then (validation, method binding, middleware stacks). ``__call__`` only iterates over
   prepared tuples.
 - Error handlers are looked up along the exception's MRO; the latest registration for a class wins.
+- No ``Exception`` raised by app code (middleware, hooks, responders, error handlers, the error
+  serializer, body rendering) escapes to the server before the response starts: each is turned
+  into a response (a failing error handler or serializer into a 500). Only ``BaseException``
+  (KeyboardInterrupt, SystemExit...) and errors raised while the server iterates a streamed body
+  reach the server.
 - The body is rendered once, after all ``process_response`` middleware. An error raised while
   rendering is handled, but the body is not rendered again (the client gets the error's status
   and headers with an empty body), as in Falcon.
+
+Request lifecycle (see docs/middleware.md for the diagram): ``process_request`` (registration
+order) -> routing -> ``process_resource`` (registration order) -> responder -> ``process_response``
+(reverse order) -> body rendering -> ``start_response`` -> the server iterates and closes the body
+-> ``process_teardown`` (reverse order; lanner addition).
 
 The ASGI App (``lanner.asgi.App``) subclasses this class and shares everything but the loop.
 """
@@ -15,18 +25,19 @@ The ASGI App (``lanner.asgi.App``) subclasses this class and shares everything b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from inspect import iscoroutinefunction
 import re
 import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lanner import constants
-from lanner.app_helpers import MiddlewareStacks, default_serialize_error, prepare_middleware
-from lanner.errors import (
-    CompatibilityError,
-    HTTPBadRequest,
-    HTTPInternalServerError,
+from lanner import constants, responders
+from lanner.app_helpers import (
+    MiddlewareStacks,
+    default_serialize_error,
+    is_coroutine_callable,
+    prepare_middleware,
+    prepare_teardown,
 )
+from lanner.errors import CompatibilityError, HTTPBadRequest, HTTPInternalServerError
 from lanner.http_error import HTTPError
 from lanner.http_status import HTTPStatus
 from lanner.request import Request, RequestOptions
@@ -44,37 +55,107 @@ _BODILESS_LINES = frozenset(
 )
 _NO_CONTENT_TYPE_LINES = frozenset(('204 No Content', '304 Not Modified'))
 
+# Names that make an object look like one middleware component rather than an iterable of them.
+_COMPONENT_METHODS = (
+    'process_request',
+    'process_resource',
+    'process_response',
+    'process_request_async',
+    'process_resource_async',
+    'process_response_async',
+    'process_teardown',
+    'process_startup',
+    'process_shutdown',
+    'process_request_ws',
+    'process_resource_ws',
+)
+
+# First parameter names (or 2nd/3rd pairs) of Falcon 1.x style ``handler(ex, req, resp, params)``.
+_LEGACY_FIRST_ARGS = frozenset(('e', 'err', 'error', 'ex', 'exception'))
+_LEGACY_MIDDLE_ARGS = (['req', 'resp'], ['request', 'response'])
+
+
+def _close_quietly(obj: Any) -> None:
+    close = getattr(obj, 'close', None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            pass  # best effort: the object is being discarded after another failure
+
 
 class _ClosingIterator:
-    """A WSGI body iterable over a stream that closes the stream (and runs teardown) on close()."""
+    """Reads a file-like stream in blocks and closes it when the server closes the body."""
 
-    __slots__ = ('_iterator', '_closers')
+    __slots__ = ('_block_size', '_stream')
 
-    def __init__(self, iterator: Iterator[bytes], closers: list[Callable[[], Any]]) -> None:
-        self._iterator = iterator
-        self._closers = closers
+    def __init__(self, stream: Any, block_size: int) -> None:
+        self._stream = stream
+        self._block_size = block_size
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._iterator
+        read = self._stream.read
+        block_size = self._block_size
+        while True:
+            chunk = read(block_size)
+            if not chunk:
+                return
+            yield chunk
 
     def close(self) -> None:
-        errors: list[BaseException] = []
-        for closer in self._closers:
-            try:
-                closer()
-            except Exception as exc:  # keep closing the rest; report the first failure
-                errors.append(exc)
-        if errors:
-            raise errors[0]
+        close = getattr(self._stream, 'close', None)
+        if close is not None:
+            close()
 
 
-def _file_chunks(stream: Any, block_size: int) -> Iterator[bytes]:
-    read = stream.read
-    while True:
-        chunk = read(block_size)
-        if not chunk:
+class _TeardownBody:
+    """A WSGI body that runs ``process_teardown`` middleware when the server closes it.
+
+    PEP 3333 servers call ``close()`` once the response is over for any reason (sent completely,
+    client gone, write error), which is exactly when teardown must run.
+    """
+
+    __slots__ = (
+        '_app',
+        '_body',
+        '_closed',
+        '_completed',
+        '_iterator',
+        '_req',
+        '_resource',
+        '_resp',
+    )
+
+    def __init__(self, app: App, body: Iterable[bytes], req: Any, resp: Any, resource: Any) -> None:
+        self._app = app
+        self._body = body
+        self._iterator = iter(body)
+        self._req = req
+        self._resp = resp
+        self._resource = resource
+        self._completed = False
+        self._closed = False
+
+    def __iter__(self) -> _TeardownBody:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            self._completed = True
+            raise
+
+    def close(self) -> None:
+        if self._closed:
             return
-        yield chunk
+        self._closed = True
+        try:
+            close = getattr(self._body, 'close', None)
+            if close is not None:
+                close()
+        finally:
+            self._app._run_teardown(self._req, self._resp, self._resource, self._completed)
 
 
 class App:
@@ -98,8 +179,15 @@ class App:
     _STREAM_BLOCK_SIZE: ClassVar[int] = 8 * 1024
     _default_request_type: ClassVar[type[Any]] = Request
     _default_response_type: ClassVar[type[Any]] = Response
+    _default_responder_bad_request: ClassVar[Callable[..., Any]] = staticmethod(
+        responders.bad_request
+    )
+    _default_responder_path_not_found: ClassVar[Callable[..., Any]] = staticmethod(
+        responders.path_not_found
+    )
 
     __slots__ = (
+        '__weakref__',
         '_cors_enable',
         '_error_handlers',
         '_fallback_routes',
@@ -114,9 +202,9 @@ class App:
         '_sink_before_static_route',
         '_sinks',
         '_static_routes',
+        '_teardown_mw',
         'req_options',
         'resp_options',
-        '__weakref__',
     )
 
     def __init__(
@@ -142,7 +230,7 @@ class App:
 
             routing = import_member('routing', 'An App without router= (the default router)')
             router = routing.CompiledRouter()
-        self._router = router
+        self._router: Any = router
         self._router_search = router.find
 
         self._sinks: list[tuple[Any, Callable[..., Any]]] = []
@@ -159,15 +247,14 @@ class App:
 
             if any(isinstance(c, CORSMiddleware) for c in components):
                 raise ValueError(
-                    'CORSMiddleware is not allowed together with cors_enable=True: '
-                    'either pass cors_enable=True or add your own CORSMiddleware, not both.'
+                    'CORSMiddleware is not allowed together with cors_enable=True: either pass '
+                    'cors_enable=True or add your own CORSMiddleware, not both.'
                 )
             components.append(CORSMiddleware())
-        self._middleware_stacks = self._prepare_middleware(components)
-        self._middleware = components
+        self._set_middleware(components)
 
         self._error_handlers: dict[type[BaseException], ErrorHandler] = {}
-        self._serialize_error: ErrorSerializer = default_serialize_error
+        self._serialize_error: Callable[..., None] = default_serialize_error
         self._install_default_error_handlers()
 
     # ------------------------------------------------------------------ registration
@@ -176,16 +263,20 @@ class App:
     def _as_components(middleware: object | Iterable[object] | None) -> list[object]:
         if middleware is None:
             return []
-        if isinstance(middleware, (list, tuple)) or (
-            isinstance(middleware, Iterable) and not hasattr(middleware, 'process_request')
-            and not hasattr(middleware, 'process_response')
-            and not hasattr(middleware, 'process_resource')
-        ):
-            return list(middleware)  # type: ignore[arg-type]
+        if any(hasattr(middleware, name) for name in _COMPONENT_METHODS):
+            return [middleware]
+        if isinstance(middleware, Iterable) and not isinstance(middleware, (str, bytes)):
+            return list(middleware)
+        # Not a component and not iterable: prepare_middleware reports it with a clear TypeError.
         return [middleware]
 
-    def _prepare_middleware(self, components: list[object]) -> MiddlewareStacks:
-        return prepare_middleware(components, self._independent_middleware, asgi=self._ASGI)
+    def _set_middleware(self, components: list[object]) -> None:
+        """Validate and bind ``components``; assign only when all of them are acceptable."""
+        stacks = prepare_middleware(components, self._independent_middleware, asgi=self._ASGI)
+        teardown = prepare_teardown(components, asgi=self._ASGI)
+        self._middleware_stacks: MiddlewareStacks = stacks
+        self._teardown_mw: tuple[Callable[..., Any], ...] = teardown
+        self._middleware = components
 
     def _install_default_error_handlers(self) -> None:
         self.add_error_handler(Exception, self._python_error_handler)
@@ -198,25 +289,38 @@ class App:
         return self._router.options
 
     def add_middleware(self, middleware: object | Iterable[object]) -> None:
-        """Append one middleware component or an iterable of them."""
+        """Append one middleware component or an iterable of them.
+
+        The whole stack is validated and rebuilt; on error the App is left unchanged.
+
+        Raises:
+            TypeError: An object implements none of the middleware methods.
+            CompatibilityError: A method's sync/async flavour does not match the App.
+            ValueError: A :class:`lanner.CORSMiddleware` was added to an App built with
+                ``cors_enable=True``.
+        """
         components = self._as_components(middleware)
         if self._cors_enable:
             from lanner.middleware import CORSMiddleware
 
             if any(isinstance(c, CORSMiddleware) for c in components):
                 raise ValueError(
-                    'CORSMiddleware is not allowed together with cors_enable=True: '
-                    'the App already added one.'
+                    'CORSMiddleware is not allowed together with cors_enable=True: the App '
+                    'already added one. Remove cors_enable=True to configure your own.'
                 )
-        combined = self._middleware + components
-        self._middleware_stacks = self._prepare_middleware(combined)
-        self._middleware = combined
+        self._set_middleware(self._middleware + components)
 
     def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
         """Route requests whose path matches ``uri_template`` to ``resource``'s responders.
 
+        Args:
+            uri_template: The path template, e.g. ``'/items/{item_id}'``.
+            resource: An object with responders (``on_get``, ``on_post``...).
+            **kwargs: Passed to the router (e.g. ``suffix='collection'``, ``compile=True``).
+
         Raises:
-            TypeError: ``uri_template`` is not a string.
+            TypeError: ``uri_template`` is not a string, or a responder's sync/async flavour
+                does not match the App.
             ValueError: ``uri_template`` does not start with ``/`` or contains ``//``.
         """
         if not isinstance(uri_template, str):
@@ -227,15 +331,28 @@ class App:
         if not uri_template.startswith('/'):
             raise ValueError(f'uri_template must start with "/": {uri_template!r}')
         if '//' in uri_template:
-            raise ValueError(f'uri_template must not contain empty segments ("//"): {uri_template!r}')
-        self._check_resource(resource)
+            raise ValueError(
+                f'uri_template must not contain empty segments ("//"): {uri_template!r}'
+            )
+        self._check_resource(resource, kwargs)
         self._router.add_route(uri_template, resource, **self._route_kwargs(kwargs))
 
     def _route_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return kwargs
 
-    def _check_resource(self, resource: object) -> None:
-        """Flavour-specific checks before a resource reaches the router (none for WSGI)."""
+    def _check_resource(self, resource: object, kwargs: dict[str, Any]) -> None:
+        """Check the resource's responders suit the App flavour, whatever the router."""
+        from lanner.router_support import (
+            SuffixedMethodNotFoundError,
+            map_http_methods,
+            validate_responders,
+        )
+
+        try:
+            method_map = map_http_methods(resource, suffix=kwargs.get('suffix'))
+        except SuffixedMethodNotFoundError:
+            return  # the router reports it (it may know about on_request_<suffix>)
+        validate_responders(method_map, asgi=self._ASGI)
 
     def url_for(self, resource_or_name: object, /, **params: Any) -> str:
         """Build the path of a registered route from its resource (or ``name=``) and fields."""
@@ -266,22 +383,32 @@ class App:
         self._update_fallback_routes()
 
     def add_sink(self, sink: Callable[..., Any], prefix: str | re.Pattern[str] = r'/') -> None:
-        """Send requests that match no route and whose path matches ``prefix`` to ``sink``."""
+        """Send requests that match no route and whose path matches ``prefix`` to ``sink``.
+
+        Args:
+            sink: ``sink(req, resp, **groups)`` (``async`` with ``ws=None`` on ASGI).
+            prefix: A regex string or any object with ``match`` (anchored at the start of the
+                path); named groups become keyword arguments. The latest sink added wins.
+
+        Raises:
+            TypeError: ``sink`` is not callable.
+            CompatibilityError: The sink's sync/async flavour does not match the App.
+        """
         if not callable(sink):
             raise TypeError(f'sink must be callable, not {type(sink).__name__}')
-        self._check_sink(sink)
+        sink = self._check_sink(sink)
         if not hasattr(prefix, 'match'):
-            prefix = re.compile(prefix)  # type: ignore[arg-type]
+            prefix = re.compile(prefix)
         self._sinks.insert(0, (prefix, sink))
         self._update_fallback_routes()
 
-    def _check_sink(self, sink: Callable[..., Any]) -> None:
-        target = getattr(sink, '__call__', sink) if not callable(getattr(sink, '__func__', None)) else sink
-        if iscoroutinefunction(sink) or iscoroutinefunction(target):
+    def _check_sink(self, sink: Callable[..., Any]) -> Callable[..., Any]:
+        if is_coroutine_callable(sink):
             raise CompatibilityError(
-                'The sink is a coroutine function, but lanner.App (WSGI) calls sinks '
+                f'The sink {sink!r} is a coroutine function, but lanner.App (WSGI) calls sinks '
                 'synchronously. Use a plain function, or serve the app with lanner.asgi.App.'
             )
+        return sink
 
     def _update_fallback_routes(self) -> None:
         sinks = [(pattern, sink, True) for pattern, sink in self._sinks]
@@ -294,7 +421,18 @@ class App:
         exception: type[BaseException] | Iterable[type[BaseException]],
         handler: ErrorHandler | None = None,
     ) -> None:
-        """Register ``handler(req, resp, ex, params)`` for an exception class (or several)."""
+        """Register ``handler(req, resp, ex, params)`` for an exception class (or several).
+
+        Args:
+            exception: An ``Exception`` subclass or an iterable of them.
+            handler: The handler; defaults to ``exception.handle`` (a static method).
+
+        Raises:
+            TypeError: A class is not an ``Exception`` subclass, or several classes were given
+                without a handler.
+            AttributeError: No handler was given and the class has no ``handle``.
+            CompatibilityError: The handler's sync/async flavour does not match the App.
+        """
         if handler is None:
             if not isinstance(exception, type):
                 raise TypeError(
@@ -307,24 +445,31 @@ class App:
                     f'No handler was given for {exception.__name__} and it has no "handle" '
                     'static method; pass handler=... explicitly.'
                 ) from None
-        handler = self._wrap_error_handler(handler)
         classes = [exception] if isinstance(exception, type) else list(exception)
         for cls in classes:
             if not (isinstance(cls, type) and issubclass(cls, Exception)):
-                raise TypeError(f'{cls!r} is not a subclass of Exception')
+                raise TypeError(
+                    f'{cls!r} is not a subclass of Exception; error handlers can only be '
+                    'registered for Exception subclasses.'
+                )
+        handler = self._wrap_error_handler(handler)
         for cls in classes:
             self._error_handlers[cls] = handler
 
     def _wrap_error_handler(self, handler: ErrorHandler) -> ErrorHandler:
-        if iscoroutinefunction(handler):
+        if is_coroutine_callable(handler):
             raise CompatibilityError(
-                'The error handler is a coroutine function, but lanner.App (WSGI) calls handlers '
-                'synchronously. Use a plain function, or serve the app with lanner.asgi.App.'
+                f'The error handler {handler!r} is a coroutine function, but lanner.App (WSGI) '
+                'calls handlers synchronously. Use a plain function, or serve the app with '
+                'lanner.asgi.App.'
             )
-        return handler
+        return _adapt_legacy_handler(handler)
 
     def set_error_serializer(self, serializer: ErrorSerializer) -> None:
-        """Replace the default error serializer: ``serializer(req, resp, exception)``."""
+        """Replace the default error serializer: ``serializer(req, resp, exception)``.
+
+        Only the default ``HTTPError`` handler calls it; it must set the body itself.
+        """
         self._serialize_error = serializer
 
     # ------------------------------------------------------------------ routing
@@ -333,18 +478,18 @@ class App:
         self, req: Any
     ) -> tuple[Callable[..., Any], dict[str, Any], object | None, str | None]:
         path = req.path
-        route = self._router_search(path, req=req)
+        route: Any = self._router_search(path, req=req)
         if route is not None:
-            if len(route) == 4:
+            try:
                 resource, method_map, params, uri_template = route
-            else:  # legacy 3-tuple routers
+            except ValueError:  # a legacy router returning (resource, method_map, params)
                 resource, method_map, params = route
                 uri_template = None
             if resource is not None:
                 try:
                     responder = method_map[req.method]
                 except KeyError:
-                    responder = self._bad_request_responder()
+                    responder = self._default_responder_bad_request
                 return responder, params, resource, uri_template
         for matcher, target, is_sink in self._fallback_routes:
             match = matcher.match(path)
@@ -352,17 +497,7 @@ class App:
                 if is_sink:
                     return target, match.groupdict(), None, None
                 return target, {}, None, None
-        return self._path_not_found_responder(), {}, None, None
-
-    def _bad_request_responder(self) -> Callable[..., Any]:
-        from lanner import responders
-
-        return responders.bad_request
-
-    def _path_not_found_responder(self) -> Callable[..., Any]:
-        from lanner import responders
-
-        return responders.path_not_found
+        return self._default_responder_path_not_found, {}, None, None
 
     # ------------------------------------------------------------------ errors
 
@@ -383,11 +518,42 @@ class App:
         resp.media = None
         try:
             handler(req, resp, ex, params)
-        except HTTPStatus as status:
-            self._compose_status_response(req, resp, status)
-        except HTTPError as error:
-            self._compose_error_response(req, resp, error)
+        except (HTTPStatus, HTTPError) as raised:
+            self._compose_guarded(req, resp, raised)
+        except Exception as failure:
+            self._handler_failed(req, resp, failure)
         return True
+
+    def _compose_guarded(self, req: Any, resp: Any, raised: HTTPStatus | HTTPError) -> None:
+        """Render an HTTPStatus/HTTPError raised by a handler with the default composition."""
+        try:
+            if isinstance(raised, HTTPStatus):
+                self._compose_status_response(req, resp, raised)
+            else:
+                self._compose_error_response(req, resp, raised)
+        except Exception as failure:
+            self._handler_failed(req, resp, failure)
+
+    def _handler_failed(self, req: Any, resp: Any, failure: Exception) -> None:
+        """An error handler or the error serializer raised: log it and answer 500."""
+        self._log_exception(req, failure, 'An error handler or the error serializer failed')
+        resp.text = None
+        resp.data = None
+        resp.media = None
+        error = HTTPInternalServerError()
+        resp.status = error.status
+        try:
+            self._serialize_error(req, resp, error)
+        except Exception:
+            # The serializer itself is broken (already logged above): fall back to plain JSON.
+            resp.text = None
+            resp.media = None
+            resp.content_type = constants.MEDIA_JSON
+            resp.data = error.to_json()
+
+    def _log_exception(self, req: Any, error: BaseException, what: str) -> None:
+        text = ''.join(traceback.format_exception(type(error), error, error.__traceback__))
+        req.log_error(f'{what}:\n{text}')
 
     def _compose_status_response(self, req: Any, resp: Any, status: HTTPStatus) -> None:
         resp.status = status.status
@@ -419,95 +585,161 @@ class App:
         resource: object | None = None
         params: dict[str, Any] = {}
         request_mw, resource_mw, response_mw = self._middleware_stacks
-        dependent_responses: list[Callable[..., Any]] = []
+        # Dependent middleware only: process_response methods queued as the request phase runs.
+        dependent: list[Callable[..., Any]] = []
         req_succeeded = False
+        handle = self._handle_exception
 
         try:
+            if req.method in self._META_METHODS:
+                raise HTTPBadRequest()
+            for process_request, process_response in request_mw:
+                if process_request is not None and not resp.complete:
+                    process_request(req, resp)
+                # Queued after process_request returned: a raising component is not unwound.
+                if process_response is not None:
+                    dependent.append(process_response)
+            if not resp.complete:
+                responder, params, resource, req.uri_template = self._get_responder(req)
+        except Exception as ex:
+            if not handle(req, resp, ex, params):
+                raise
+        else:
             try:
-                if req.method in self._META_METHODS:
-                    raise HTTPBadRequest()
-                for process_request, process_response in request_mw:
-                    if process_response is not None:
-                        dependent_responses.append(process_response)
-                    if process_request is not None and not resp.complete:
-                        process_request(req, resp)
+                if resource is not None:
+                    for process_resource in resource_mw:
+                        process_resource(req, resp, resource, params)
+                        if resp.complete:
+                            break
                 if not resp.complete:
-                    responder, params, resource, req.uri_template = self._get_responder(req)
+                    responder(req, resp, **params)
+                req_succeeded = True
             except Exception as ex:
-                if not self._handle_exception(req, resp, ex, params):
+                if not handle(req, resp, ex, params):
                     raise
-            else:
-                try:
-                    if resource is not None:
-                        for process_resource in resource_mw:
-                            process_resource(req, resp, resource, params)
-                            if resp.complete:
-                                break
-                    if not resp.complete:
-                        responder(req, resp, **params)
-                    req_succeeded = True
-                except Exception as ex:
-                    if not self._handle_exception(req, resp, ex, params):
-                        raise
-        finally:
-            # PERF: independent stacks are prebuilt; dependent ones are built as the loop runs.
-            for process_response in response_mw or reversed(dependent_responses):
-                try:
-                    process_response(req, resp, resource, req_succeeded)
-                except Exception as ex:
-                    if not self._handle_exception(req, resp, ex, params):
-                        raise
-                    req_succeeded = False
+
+        # PERF: independent stacks are prebuilt; dependent ones were built as the loop ran.
+        for process_response in response_mw or reversed(dependent):
+            try:
+                process_response(req, resp, resource, req_succeeded)
+            except Exception as ex:
+                if not handle(req, resp, ex, params):
+                    raise
+                req_succeeded = False
 
         body: Iterable[bytes] = ()
         length: int | None = 0
         try:
-            data = resp.render_body()
+            # PERF: a plain Response has no ``sse`` attribute unless the app assigned one.
+            sse = getattr(resp, 'sse', None)
+            if sse is not None:
+                from lanner._sse_sync import wsgi_body
+
+                body = wsgi_body(self, resp)
+                length = None
+            else:
+                data = resp.render_body()
+                if data is not None:
+                    body = (data,)
+                    length = len(data)
+                elif resp.stream is not None:
+                    body = self._stream_body(env, resp.stream)
+                    length = None
         except Exception as ex:
-            if not self._handle_exception(req, resp, ex, params):
+            _close_quietly(resp.stream)
+            if not handle(req, resp, ex, params):
                 raise
-            data = None
-            stream = None
-        else:
-            stream = resp.stream if data is None else None
-        if data is not None:
-            body = (data,)
-            length = len(data)
-        elif stream is not None:
-            length = None
-            body = self._stream_body(env, stream)
-
-        status = resp.status
-        # PERF: a str status (the common case, e.g. lanner.HTTP_200) needs no normalisation.
-        if type(status) is not str:
-            status = code_to_http_status(status)
-        headers = resp._headers
-        default_type: str | None = self.resp_options.default_media_type
-        if req.method == 'HEAD' or status in _BODILESS_LINES:
-            if status in _NO_CONTENT_TYPE_LINES:
-                default_type = None
-            elif length is not None and 'content-length' not in headers:
-                headers['content-length'] = str(length)
-            close = getattr(body, 'close', None)
-            if close is not None:
-                close()
             body = ()
-        elif length is not None:
-            headers['content-length'] = str(length)
+            length = 0
 
-        start_response(status, resp._wsgi_headers(default_type))
+        try:
+            status = resp.status
+            # PERF: a str status (the common case, e.g. lanner.HTTP_200) needs no normalisation.
+            if type(status) is not str:
+                status = code_to_http_status(status)
+            headers = resp._headers
+            default_type: str | None = self.resp_options.default_media_type
+            if req.method == 'HEAD' or status in _BODILESS_LINES:
+                if status in _NO_CONTENT_TYPE_LINES:
+                    default_type = None
+                elif (
+                    length is not None and req.method == 'HEAD' and 'content-length' not in headers
+                ):
+                    headers['content-length'] = str(length)
+                _close_quietly(body)
+                body = ()
+            elif length is not None:
+                headers['content-length'] = str(length)
+            header_list = resp._wsgi_headers(default_type)
+        except Exception as ex:
+            _close_quietly(body)
+            status, header_list, body = self._emergency_response(req, ex)
+
+        if self._teardown_mw:
+            body = _TeardownBody(self, body, req, resp, resource)
+        try:
+            start_response(status, header_list)
+        except BaseException:
+            _close_quietly(body)
+            raise
         return body
+
+    def _emergency_response(
+        self, req: Any, error: Exception
+    ) -> tuple[str, list[tuple[str, str]], tuple[bytes, ...]]:
+        """A bare 500 when the response itself cannot be turned into a status and headers."""
+        self._log_exception(req, error, 'The response could not be serialized')
+        data = HTTPInternalServerError().to_json()
+        headers = [('content-type', constants.MEDIA_JSON), ('content-length', str(len(data)))]
+        return '500 Internal Server Error', headers, (() if req.method == 'HEAD' else (data,))
 
     def _stream_body(self, env: WSGIEnviron, stream: Any) -> Iterable[bytes]:
         if hasattr(stream, 'read'):
             wrapper = env.get('wsgi.file_wrapper')
             if wrapper is not None:
                 return wrapper(stream, self._STREAM_BLOCK_SIZE)  # type: ignore[no-any-return]
-            closers: list[Callable[[], Any]] = []
-            if hasattr(stream, 'close'):
-                closers.append(stream.close)
-            return _ClosingIterator(_file_chunks(stream, self._STREAM_BLOCK_SIZE), closers)
+            return _ClosingIterator(stream, self._STREAM_BLOCK_SIZE)
         return stream  # type: ignore[no-any-return]
+
+    def _run_teardown(self, req: Any, resp: Any, resource: Any, completed: bool) -> None:
+        for process_teardown in self._teardown_mw:
+            try:
+                process_teardown(req, resp, resource, completed)
+            except Exception as ex:
+                self._log_exception(req, ex, 'process_teardown failed')
+
+
+def _adapt_legacy_handler(handler: ErrorHandler) -> ErrorHandler:
+    """Wrap a Falcon 1.x style ``handler(ex, req, resp, params)`` (with a DeprecatedWarning)."""
+    from lanner.util.misc import get_argnames
+
+    try:
+        argnames = get_argnames(handler)
+    except (TypeError, ValueError):
+        return handler
+    if not argnames:
+        return handler
+    if argnames[0] not in _LEGACY_FIRST_ARGS and argnames[1:3] not in _LEGACY_MIDDLE_ARGS:
+        return handler
+
+    import functools
+    import warnings
+
+    from lanner.util.deprecation import DeprecatedWarning
+
+    warnings.warn(
+        f'The error handler {getattr(handler, "__qualname__", handler)!r} takes '
+        '(ex, req, resp, params); error handlers now take (req, resp, ex, params). The old order '
+        'is still supported through a wrapper but will be removed: reorder the parameters.',
+        DeprecatedWarning,
+        stacklevel=4,
+    )
+
+    @functools.wraps(handler)
+    def legacy_handler(req: Any, resp: Any, ex: Exception, params: Any) -> Any:
+        return handler(ex, req, resp, params)
+
+    return legacy_handler
 
 
 class API(App):
@@ -516,8 +748,9 @@ class API(App):
     __slots__ = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from lanner.util.deprecation import DeprecatedWarning
         import warnings
+
+        from lanner.util.deprecation import DeprecatedWarning
 
         warnings.warn(
             'API class will be removed in a future release; use lanner.App instead.',

@@ -84,9 +84,14 @@ class HTTPError(Exception):
         code: int | None = None,
     ) -> None:
         self.status = status
-        # PERF: code_to_http_status is LRU-cached, and the predefined subclasses pass status
-        # lines, for which it returns the argument itself.
-        self.title = title if title is not None else code_to_http_status(status)
+        if title is None:
+            # PERF: the predefined subclasses pass status lines, which are their own default
+            # title; skip the (LRU-cached) normalisation call for them.
+            if isinstance(status, str) and ' ' in status:
+                title = status
+            else:
+                title = code_to_http_status(status)
+        self.title = title
         self.description = description
         self.headers = headers
         self.code = code

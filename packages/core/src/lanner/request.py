@@ -14,59 +14,37 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
-import io
-from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
-from uuid import UUID
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lanner import request_helpers as helpers
 from lanner._memo import memoized
-from lanner.constants import DEFAULT_MEDIA_TYPE, FALSE_STRINGS, MEDIA_JSON, TRUE_STRINGS
+from lanner._request_params import QueryParamsMixin
+from lanner.constants import DEFAULT_MEDIA_TYPE, MEDIA_JSON
 from lanner.errors import (
-    HTTPBadRequest,
     HTTPContentTooLarge,
     HTTPInvalidHeader,
-    HTTPInvalidParam,
     HTTPMissingHeader,
-    HTTPMissingParam,
     MediaNotFoundError,
 )
+from lanner.request_helpers import UNSET as _UNSET
 from lanner.stream import BoundedStream
 from lanner.util.structures import Context
 
 if TYPE_CHECKING:
+    from typing import IO
+
     from lanner.forwarded import Forwarded
     from lanner.media.handlers import Handlers
     from lanner.util.structures import ETag
 
 __all__ = ('Request', 'RequestOptions')
 
-_T = TypeVar('_T')
-
-
-class _Unset:
-    """Marker for "argument not given" where None is a meaningful value."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return '<unset>'
-
-
-_UNSET: Any = _Unset()
 
 # 4 MiB: generous for JSON/msgpack/form bodies, small enough that a hostile client cannot make
 # the process buffer an arbitrary amount of memory through ``get_media()``.
 DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
-
-_LIST_DELIMITERS = {
-    ',': ',',
-    '|': '|',
-    ' ': ' ',
-    'pipeDelimited': '|',
-    'spaceDelimited': ' ',
-}
 
 
 class RequestOptions:
@@ -93,11 +71,11 @@ class RequestOptions:
 
     __slots__ = (
         '_auto_parse_form_urlencoded',
+        '_max_body_size',
         '_media_handlers',
         'auto_parse_qs_csv',
         'default_media_type',
         'keep_blank_qs_values',
-        'max_body_size',
         'strip_url_path_trailing_slash',
     )
 
@@ -105,16 +83,24 @@ class RequestOptions:
     auto_parse_qs_csv: bool
     strip_url_path_trailing_slash: bool
     default_media_type: str
-    max_body_size: int | None
 
     def __init__(self) -> None:
         self.keep_blank_qs_values = True
         self.auto_parse_qs_csv = False
         self.strip_url_path_trailing_slash = False
         self.default_media_type = DEFAULT_MEDIA_TYPE
-        self.max_body_size = DEFAULT_MAX_BODY_SIZE
+        self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
         self._auto_parse_form_urlencoded = False
         self._media_handlers: Handlers | None = None
+
+    @property
+    def max_body_size(self) -> int | None:
+        """Largest request body (bytes) ``get_media()`` accepts; None disables the limit."""
+        return self._max_body_size
+
+    @max_body_size.setter
+    def max_body_size(self, value: int | None) -> None:
+        self._max_body_size = _check_body_limit(value, 'RequestOptions.max_body_size')
 
     @property
     def media_handlers(self) -> Handlers:
@@ -138,8 +124,9 @@ class RequestOptions:
     @auto_parse_form_urlencoded.setter
     def auto_parse_form_urlencoded(self, value: bool) -> None:
         if value:
-            from lanner.util.deprecation import DeprecatedWarning
             import warnings
+
+            from lanner.util.deprecation import DeprecatedWarning
 
             warnings.warn(
                 'The RequestOptions.auto_parse_form_urlencoded option is deprecated; '
@@ -150,7 +137,7 @@ class RequestOptions:
         self._auto_parse_form_urlencoded = bool(value)
 
 
-class Request:
+class Request(QueryParamsMixin):
     """An HTTP request, as seen by a WSGI application.
 
     Args:
@@ -261,8 +248,10 @@ class Request:
             required: Raise ``HTTPMissingHeader`` (400) when the header is absent.
             default: Value to return when the header is absent and not required.
         """
-        value = self.env.get(helpers.header_to_wsgi_key(name))
-        if value:
+        key = helpers.header_to_wsgi_key(name)
+        value = self.env.get(key)
+        # CGI-style servers set CONTENT_TYPE/CONTENT_LENGTH to '' when absent.
+        if value is not None and (value or key[0] == 'H'):
             return str(value)
         if required:
             raise HTTPMissingHeader(name)
@@ -452,9 +441,7 @@ class Request:
         """The Host header without its port, else the server name."""
         host_header = self._raw_header('HTTP_HOST', 'host')
         if host_header:
-            from lanner.util.uri import parse_host
-
-            return parse_host(host_header)[0]
+            return helpers.split_host(host_header, None)[0]
         return self._server_name()
 
     @memoized
@@ -462,13 +449,8 @@ class Request:
         """The port from Host (80/443 by scheme if Host has none), else the server port."""
         host_header = self._raw_header('HTTP_HOST', 'host')
         if host_header:
-            from lanner.util.uri import parse_host
-
             default = 443 if self.scheme in ('https', 'wss') else 80
-            try:
-                _, port = parse_host(host_header, default_port=default)
-            except ValueError:
-                return default
+            port = helpers.split_host(host_header, default)[1]
             return default if port is None else port
         return self._server_port()
 
@@ -504,8 +486,9 @@ class Request:
     @property
     def app(self) -> str:
         """Deprecated alias of :attr:`root_path`."""
-        from lanner.util.deprecation import DeprecatedWarning
         import warnings
+
+        from lanner.util.deprecation import DeprecatedWarning
 
         warnings.warn(
             'req.app is deprecated; use req.root_path instead.', DeprecatedWarning, stacklevel=2
@@ -705,8 +688,27 @@ class Request:
             length = 0
         return BoundedStream(self.stream, length)
 
-    def _media_limit(self, max_size: int | None | _Unset) -> int | None:
-        limit = self.options.max_body_size if max_size is _UNSET else max_size
+    @property
+    def max_body_size(self) -> int | None:
+        """The body limit ``get_media()`` applies to this request (lanner addition).
+
+        Defaults to ``options.max_body_size``; assigning it (as the
+        ``lanner.media.max_body_size`` route decorator does) overrides the limit for this
+        request only. ``get_media(max_size=...)`` still takes precedence.
+        """
+        limit = self.__dict__.get('_route_max_body_size', _UNSET)
+        return self.options.max_body_size if limit is _UNSET else limit
+
+    @max_body_size.setter
+    def max_body_size(self, value: int | None) -> None:
+        self.__dict__['_route_max_body_size'] = _check_body_limit(value, 'req.max_body_size')
+
+    def _media_limit(self, max_size: Any) -> int | None:
+        """The body limit for this call; 413 right away when Content-Length exceeds it."""
+        if max_size is _UNSET:
+            limit = self.max_body_size
+        else:
+            limit = _check_body_limit(max_size, 'get_media(max_size=...)')
         if limit is not None:
             length = self.content_length
             if length is not None and length > limit:
@@ -716,7 +718,7 @@ class Request:
                         'accepted here.'
                     )
                 )
-        return limit  # type: ignore[return-value]
+        return limit
 
     def get_media(self, default_when_empty: Any = _UNSET, max_size: Any = _UNSET) -> Any:
         """Deserialise the request body with the handler for its Content-Type (cached).
@@ -754,7 +756,9 @@ class Request:
                 media = deserialize_sync(stream.read())
             else:
                 media = handler.deserialize(
-                    stream, content_type or self.options.default_media_type, self.content_length
+                    cast('IO[bytes]', stream),
+                    content_type or self.options.default_media_type,
+                    self.content_length,
                 )
         except MediaNotFoundError as err:
             cache['_media_error'] = err
@@ -774,374 +778,6 @@ class Request:
     def media(self) -> Any:
         """Alias of :meth:`get_media` (no default)."""
         return self.get_media()
-
-    # ------------------------------------------------------------------------------------------
-    # Query parameters
-    # ------------------------------------------------------------------------------------------
-
-    @memoized
-    def params(self) -> dict[str, Any]:
-        """Query parameters: name -> value, or a list of values when repeated."""
-        qs = self.query_string
-        if not qs:
-            return {}
-        from lanner.util.uri import parse_query_string
-
-        options = self.options
-        return parse_query_string(
-            qs, keep_blank=options.keep_blank_qs_values, csv=options.auto_parse_qs_csv
-        )
-
-    def has_param(self, name: str) -> bool:
-        """Whether the query string has parameter ``name``."""
-        return name in self.params
-
-    def get_param(
-        self,
-        name: str,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter's raw value (the last one if repeated).
-
-        Args:
-            name: Parameter name (case-sensitive).
-            required: Raise ``HTTPMissingParam`` (400) when absent.
-            store: A dict that receives ``store[name] = value`` when the parameter is found.
-            default: Returned when the parameter is absent and not required.
-        """
-        value = self.params.get(name)
-        if value is not None:
-            if type(value) is list:
-                # PERF: params hold str or list only; an exact type check beats isinstance.
-                value = value[-1]
-            if store is not None:
-                store[name] = value
-            return value
-        if required:
-            raise HTTPMissingParam(name)
-        return default
-
-    def _convert_param(
-        self,
-        name: str,
-        convert: Callable[[str], _T],
-        message: str,
-        required: bool,
-        store: dict[str, Any] | None,
-        default: Any,
-    ) -> Any:
-        value = self.get_param(name, required=required)
-        if value is None:
-            return default
-        try:
-            result = convert(value)
-        except (ValueError, TypeError, OverflowError):
-            raise HTTPInvalidParam(message, name) from None
-        if store is not None:
-            store[name] = result
-        return result
-
-    def _check_bounds(self, name: str, value: Any, min_value: Any, max_value: Any) -> None:
-        if min_value is not None and value < min_value:
-            raise HTTPInvalidParam(f'The value must be at least {min_value}', name)
-        if max_value is not None and value > max_value:
-            raise HTTPInvalidParam(f'The value may not exceed {max_value}', name)
-
-    def get_param_as_int(
-        self,
-        name: str,
-        required: bool = False,
-        min_value: int | None = None,
-        max_value: int | None = None,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter as an int, optionally bounded (inclusive)."""
-        value = self._convert_param(
-            name, _to_int, 'The value must be an integer.', required, None, _UNSET
-        )
-        if value is _UNSET:
-            return default
-        self._check_bounds(name, value, min_value, max_value)
-        if store is not None:
-            store[name] = value
-        return value
-
-    def get_param_as_float(
-        self,
-        name: str,
-        required: bool = False,
-        min_value: float | None = None,
-        max_value: float | None = None,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter as a float (``nan``/``inf`` accepted), optionally bounded."""
-        value = self._convert_param(
-            name, float, 'The value must be a float.', required, None, _UNSET
-        )
-        if value is _UNSET:
-            return default
-        self._check_bounds(name, value, min_value, max_value)
-        if store is not None:
-            store[name] = value
-        return value
-
-    def get_param_as_uuid(
-        self,
-        name: str,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter as a :class:`uuid.UUID` (hyphens optional, any case)."""
-        return self._convert_param(
-            name, UUID, 'The value must be a UUID string.', required, store, default
-        )
-
-    def get_param_as_bool(
-        self,
-        name: str,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        blank_as_true: bool = True,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter as a bool.
-
-        ``true True t yes y 1 on`` are True, ``false False f no n 0 off`` are False, and an empty
-        value is ``blank_as_true``; anything else is a 400.
-        """
-        value = self.get_param(name, required=required)
-        if value is None:
-            return default
-        if value in TRUE_STRINGS:
-            result = True
-        elif value in FALSE_STRINGS:
-            result = False
-        elif not value:
-            result = blank_as_true
-        else:
-            raise HTTPInvalidParam('The value of the parameter must be "true" or "false".', name)
-        if store is not None:
-            store[name] = result
-        return result
-
-    def get_param_as_list(
-        self,
-        name: str,
-        transform: Callable[[str], Any] | None = None,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-        delimiter: str | None = None,
-    ) -> Any:
-        """Return a query parameter as a list (a single value is wrapped).
-
-        Args:
-            name: Parameter name.
-            transform: Applied to each item; a ``ValueError`` from it becomes a 400.
-            required: Raise ``HTTPMissingParam`` when absent.
-            store: Receives the list when found.
-            default: Returned when absent and not required.
-            delimiter: Split a single (non-repeated) value on ``','``, ``'|'``, ``' '``,
-                ``'pipeDelimited'`` or ``'spaceDelimited'``. Other values raise ValueError.
-        """
-        sep: str | None = None
-        if delimiter is not None:
-            sep = _LIST_DELIMITERS.get(delimiter)
-            if sep is None:
-                raise ValueError(
-                    f'Unsupported delimiter {delimiter!r} for get_param_as_list(); use one of '
-                    f'{", ".join(repr(d) for d in _LIST_DELIMITERS)}.'
-                )
-        raw = self.params.get(name)
-        if raw is None:
-            if required:
-                raise HTTPMissingParam(name)
-            return default
-        if type(raw) is list:
-            items = list(raw)
-        elif sep is not None:
-            items = raw.split(sep)
-        else:
-            items = [raw]
-        if transform is not None:
-            try:
-                items = [transform(item) for item in items]
-            except ValueError:
-                raise HTTPInvalidParam('The value is not formatted correctly.', name) from None
-        if store is not None:
-            store[name] = items
-        return items
-
-    def get_param_as_datetime(
-        self,
-        name: str,
-        format_string: str = '%Y-%m-%dT%H:%M:%S%z',
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter parsed with ``datetime.strptime(value, format_string)``."""
-        return self._convert_param(
-            name,
-            lambda value: datetime.strptime(value, format_string),
-            'The date value does not match the required format.',
-            required,
-            store,
-            default,
-        )
-
-    def get_param_as_date(
-        self,
-        name: str,
-        format_string: str = '%Y-%m-%d',
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter as a :class:`datetime.date` (see ``get_param_as_datetime``)."""
-
-        def convert(value: str) -> date:
-            return datetime.strptime(value, format_string).date()
-
-        return self._convert_param(
-            name,
-            convert,
-            'The date value does not match the required format.',
-            required,
-            store,
-            default,
-        )
-
-    def _deserialize_text(self, text: str, media_type: str) -> Any:
-        """Deserialise ``text`` with the request handler for ``media_type`` (ValueError if none)."""
-        handlers = self.options.media_handlers
-        handler, _, deserialize_sync = handlers._resolve(
-            media_type, self.options.default_media_type, raise_not_found=False
-        )
-        if handler is None:
-            if media_type == MEDIA_JSON:
-                from lanner.media.json import JSONHandler
-
-                handler = JSONHandler()
-                deserialize_sync = None
-            else:
-                raise ValueError(
-                    f'No request media handler is registered for {media_type!r}; add one to '
-                    'app.req_options.media_handlers.'
-                )
-        data = text.encode('utf-8')
-        if deserialize_sync is not None:
-            return deserialize_sync(data)
-        return handler.deserialize(io.BytesIO(data), media_type, len(data))
-
-    def get_param_as_media(
-        self,
-        name: str,
-        media_type: str | None = None,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Deserialise one query parameter with a request media handler.
-
-        Args:
-            name: Parameter name.
-            media_type: Handler to use (default ``options.default_media_type``); ValueError when
-                no handler is registered for it.
-            required: Raise ``HTTPMissingParam`` when absent.
-            store: Receives the result when found.
-            default: Returned when absent and not required.
-        """
-        media_type = media_type or self.options.default_media_type
-        value = self.get_param(name, required=required)
-        if value is None:
-            return default
-        try:
-            result = self._deserialize_text(value, media_type)
-        except HTTPBadRequest:
-            raise HTTPInvalidParam(
-                f'It could not be deserialized as {media_type!r}.', name
-            ) from None
-        if store is not None:
-            store[name] = result
-        return result
-
-    def get_param_as_json(
-        self,
-        name: str,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Deserialise one query parameter as JSON (400 ``HTTPInvalidParam`` if malformed)."""
-        return self.get_param_as_media(
-            name, MEDIA_JSON, required=required, store=store, default=default
-        )
-
-    def get_param_as_dict(
-        self,
-        name: str,
-        required: bool = False,
-        deep_object: bool = False,
-        delimiter: str | None = None,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
-    ) -> Any:
-        """Return a query parameter as a dict.
-
-        The pair form reads a list ``k1,v1,k2,v2`` (repeated keys, CSV splitting or
-        ``delimiter``). With ``deep_object=True`` the ``name[key]=value`` parameters are
-        collected instead (first value of a repeated key) and ``delimiter`` is ignored.
-        """
-        if deep_object:
-            prefix = name + '['
-            result: dict[str, Any] = {}
-            for key, value in self.params.items():
-                if key.startswith(prefix) and key.endswith(']') and len(key) > len(prefix):
-                    inner = key[len(prefix) : -1]
-                    result[inner] = value[0] if type(value) is list else value
-            if not result:
-                if required:
-                    raise HTTPMissingParam(name)
-                return default
-        else:
-            items = self.get_param_as_list(name, required=required, delimiter=delimiter or None)
-            if items is None:
-                return default
-            if len(items) % 2:
-                raise HTTPInvalidParam('The number of list elements must be even.', name)
-            result = dict(zip(items[::2], items[1::2]))
-        if store is not None:
-            store[name] = result
-        return result
-
-    def get_query_string_as_media(
-        self, media_type: str | None = None, default_when_empty: Any = _UNSET
-    ) -> Any:
-        """Deserialise the whole (percent-decoded) query string with a media handler.
-
-        ``+`` is not turned into a space. Not cached.
-
-        Raises:
-            ValueError: No handler for ``media_type`` (default ``options.default_media_type``).
-            MediaNotFoundError: Empty query string and no ``default_when_empty``.
-            MediaMalformedError: The query string could not be parsed.
-        """
-        from lanner.util.uri import decode
-
-        media_type = media_type or self.options.default_media_type
-        text = decode(self.query_string, unquote_plus=False)
-        try:
-            return self._deserialize_text(text, media_type)
-        except MediaNotFoundError:
-            if default_when_empty is not _UNSET:
-                return default_when_empty
-            raise
 
     # ------------------------------------------------------------------------------------------
     # Misc
@@ -1202,6 +838,15 @@ class Request:
                 params[key] = value
 
 
+def _check_body_limit(value: Any, what: str) -> int | None:
+    """Validate a body size limit set by the app: None or a non-negative int."""
+    if value is not None and (type(value) is not int or value < 0):
+        raise ValueError(
+            f'{what} must be None (no limit) or a non-negative number of bytes, got {value!r}.'
+        )
+    return value
+
+
 def _redecode_wsgi_str(value: str) -> str:
     """Undo PEP 3333's latin-1 tunnelling of raw bytes and decode them as UTF-8."""
     try:
@@ -1209,14 +854,6 @@ def _redecode_wsgi_str(value: str) -> str:
     except UnicodeEncodeError:
         # Not latin-1 tunnelled at all (a non-conforming server): use it as given.
         return value
-
-
-def _to_int(value: str) -> int:
-    text = value.strip()
-    digits = text[1:] if text[:1] in ('-', '+') else text
-    if not digits or not (digits.isdigit() and digits.isascii()):
-        raise ValueError(value)
-    return int(text)
 
 
 def _strip_port(addr: str) -> str:

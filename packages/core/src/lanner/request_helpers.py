@@ -17,12 +17,26 @@ if TYPE_CHECKING:
     from lanner.util.structures import ETag
 
 __all__ = (
+    'UNSET',
     'parse_cookie_header',
     'parse_content_length',
     'parse_etags',
     'parse_range',
     'unquote_cookie_value',
 )
+
+
+class _Unset:
+    """Marker for "argument not given" where None is a meaningful value."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return '<unset>'
+
+
+#: Sentinel for "argument not given" (``get_media(default_when_empty=...)`` and friends).
+UNSET: Any = _Unset()
 
 # RFC 6265 cookie-name = token (RFC 9110): any visible ASCII except separators. Anything else
 # (controls, whitespace, separators, non-ASCII) makes the whole pair unusable, so it is skipped.
@@ -202,7 +216,7 @@ def parse_range(value: str) -> tuple[int, int]:
         RangeError: Missing ``=``, several ranges, last < first, ``-0``, both offsets missing, or
             offsets that are not non-negative integers.
     """
-    unit, sep, spec = value.partition('=')
+    _, sep, spec = value.partition('=')
     if not sep:
         raise RangeError("The value must be prefixed with a range unit, e.g. 'bytes='")
     if ',' in spec:
@@ -247,3 +261,19 @@ def header_to_wsgi_key(name: str) -> str:
 def any_to_str(value: Any) -> str:
     """``str(value)`` for the few places that accept arbitrary objects."""
     return value if isinstance(value, str) else str(value)
+
+
+def split_host(host: str, default_port: int | None) -> tuple[str, int | None]:
+    """Split a Host header into ``(host, port)``, never raising.
+
+    A malformed port (not 1-5 digits, or above 65535) is ignored rather than turned into an
+    error: ``req.host``/``req.uri`` are read by logging and error handling, which must keep
+    working for hostile requests.
+    """
+    from lanner.util.uri import parse_host
+
+    try:
+        return parse_host(host, default_port=default_port)
+    except ValueError:
+        name = host.rpartition(':')[0] if not host.startswith('[') else host
+        return (name or host, default_port)

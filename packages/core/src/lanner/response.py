@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 import http
-import mimetypes
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import response_helpers as helpers
@@ -26,7 +25,7 @@ from lanner.errors import HeaderNotSupported
 from lanner.util.structures import Context
 
 if TYPE_CHECKING:
-    from http.cookies import Morsel, SimpleCookie
+    from http.cookies import SimpleCookie
 
     from lanner.media.handlers import Handlers
 
@@ -109,6 +108,8 @@ class ResponseOptions:
         types = self._static_media_types
         if types is None:
             # mimetypes.init() reads system files; do it only when a static route needs it.
+            import mimetypes
+
             if not mimetypes.inited:
                 mimetypes.init()
             types = dict(mimetypes.types_map)
@@ -483,16 +484,6 @@ class Response:
     # Cookies
     # ------------------------------------------------------------------------------------------
 
-    def _morsel(self, name: str) -> Morsel[str]:
-        cookies = self._cookies
-        if cookies is None:
-            cookies = self._cookies = helpers.http_cookies.SimpleCookie()
-        morsel = cookies.get(name)
-        if morsel is None:
-            morsel = helpers.new_morsel()
-            dict.__setitem__(cookies, name, morsel)
-        return morsel
-
     def set_cookie(
         self,
         name: str,
@@ -541,10 +532,10 @@ class Response:
             helpers.validate_cookie_attribute('path', path)
         cookies = self._cookies
         if cookies is None:
-            cookies = self._cookies = helpers.http_cookies.SimpleCookie()
+            cookies = self._cookies = helpers.cookie_module().SimpleCookie()
         try:
             cookies[name] = text
-        except helpers.CookieError as err:
+        except helpers.cookie_module().CookieError as err:
             raise InvalidCookieNameError(f'Invalid cookie name {name!r}: {err}') from None
         morsel = cookies[name]
         if expires is not None:
@@ -589,8 +580,9 @@ class Response:
             samesite: Deprecated spelling of ``same_site``.
         """
         if samesite is not None:
-            from lanner.util.deprecation import DeprecatedWarning
             import warnings
+
+            from lanner.util.deprecation import DeprecatedWarning
 
             warnings.warn(
                 'The samesite argument of unset_cookie() is deprecated; use same_site.',
@@ -610,10 +602,10 @@ class Response:
             helpers.validate_cookie_attribute('same_site', same_site)
         cookies = self._cookies
         if cookies is None:
-            cookies = self._cookies = helpers.http_cookies.SimpleCookie()
+            cookies = self._cookies = helpers.cookie_module().SimpleCookie()
         try:
             cookies[name] = ''
-        except helpers.CookieError as err:
+        except helpers.cookie_module().CookieError as err:
             raise InvalidCookieNameError(f'Invalid cookie name {name!r}: {err}') from None
         morsel = cookies[name]
         morsel['expires'] = _UNSET_COOKIE_EXPIRES
@@ -646,11 +638,8 @@ class Response:
         return items
 
 
-class InvalidCookieNameError(KeyError, helpers.CookieError):
-    """A cookie name that is not ASCII or not a valid token.
-
-    A ``KeyError`` (as in Falcon) that is also an ``http.cookies.CookieError``.
-    """
+class InvalidCookieNameError(KeyError):
+    """A cookie name that is not ASCII or not a valid token (a ``KeyError``, as in Falcon)."""
 
     def __str__(self) -> str:
         # KeyError.__str__ would repr() the message.

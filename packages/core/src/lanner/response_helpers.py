@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-import http.cookies as _stdlib_cookies
 import re
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = (
     'InvalidHeaderError',
+    'cookie_module',
     'format_content_disposition',
     'format_etag_header',
     'format_header_value_list',
@@ -127,13 +127,16 @@ def format_range(value: tuple[Any, ...]) -> str:
 
 
 def format_content_disposition(value: str, disposition_type: str = 'attachment') -> str:
-    """Content-Disposition for a file name, with an RFC 6266 ``filename*`` for non-ASCII names."""
+    """Content-Disposition for a file name, with an RFC 6266 ``filename*`` when needed.
+
+    Plain ASCII names are sent as a quoted ``filename`` (``"`` and ``\\`` escaped). Names with
+    non-ASCII or control characters get a sanitised ASCII ``filename`` fallback plus the exact
+    name percent-encoded in ``filename*``, so no file name can break the header.
+    """
     from lanner.util.misc import secure_filename
     from lanner.util.uri import encode_value
 
-    if value.isascii():
-        # A quoted-string cannot carry '"' or '\' unescaped; escape them rather than emit
-        # a header whose parameter ends early.
+    if value.isascii() and _BAD_VALUE_CHAR_RE.search(value) is None:
         quoted = value.replace('\\', '\\\\').replace('"', '\\"')
         return f'{disposition_type}; filename="{quoted}"'
     fallback = secure_filename(value)
@@ -144,56 +147,78 @@ def format_content_disposition(value: str, disposition_type: str = 'attachment')
 # Cookies
 # ---------------------------------------------------------------------------------------------
 
-_STDLIB_KNOWS_PARTITIONED = 'partitioned' in _stdlib_cookies.Morsel._reserved  # type: ignore[attr-defined]
+_http_cookies: types.ModuleType | None = None
+
+if TYPE_CHECKING:
+    #: Drop-in replacement for ``http.cookies`` that knows ``Partitioned`` (see __getattr__).
+    http_cookies: types.ModuleType
 
 
-class Morsel(_stdlib_cookies.Morsel):
-    """A stdlib ``Morsel`` that also knows the ``Partitioned`` flag (CHIPS).
+def _build_http_cookies() -> types.ModuleType:
+    """Build the Partitioned-aware ``http_cookies`` namespace (once, on first cookie use).
 
-    The stdlib consults ``self._reserved`` and ``self._flags``, so extending them on a subclass
-    adds the attribute without touching the stdlib class.
+    The stdlib consults ``self._reserved`` and ``self._flags`` on morsels, so a ``Morsel``
+    subclass with extended class attributes adds the attribute without touching the stdlib
+    class. ``http.cookies`` itself is imported here rather than at module import: most
+    responses never set a cookie.
     """
+    import http.cookies as stdlib
 
-    _reserved = {
-        **_stdlib_cookies.Morsel._reserved,  # type: ignore[attr-defined]
-        'partitioned': 'Partitioned',
-    }
-    _flags = {*_stdlib_cookies.Morsel._flags, 'partitioned'}  # type: ignore[attr-defined]
-
-
-class SimpleCookie(_stdlib_cookies.SimpleCookie):
-    """A stdlib ``SimpleCookie`` whose morsels are :class:`Morsel` (``Partitioned``-aware)."""
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if isinstance(value, _stdlib_cookies.Morsel):
-            dict.__setitem__(self, key, value)
-            return
-        real_value, coded_value = self.value_encode(value)
-        morsel = self.get(key)
-        if morsel is None:
-            morsel = Morsel()
-        morsel.set(key, real_value, coded_value)
-        dict.__setitem__(self, key, morsel)
-
-
-def _make_http_cookies() -> types.ModuleType:
     module = types.ModuleType(
         'lanner.http_cookies',
         'The stdlib http.cookies API with Partitioned-aware Morsel and SimpleCookie classes.',
     )
-    for name in dir(_stdlib_cookies):
+    for name in dir(stdlib):
         if not name.startswith('__'):
-            setattr(module, name, getattr(_stdlib_cookies, name))
-    if not _STDLIB_KNOWS_PARTITIONED:
-        module.Morsel = Morsel  # type: ignore[attr-defined]
-        module.SimpleCookie = SimpleCookie  # type: ignore[attr-defined]
+            setattr(module, name, getattr(stdlib, name))
+    if 'partitioned' in stdlib.Morsel._reserved:  # type: ignore[attr-defined]
+        return module  # Python 3.14+ knows it already.
+
+    class Morsel(stdlib.Morsel[str]):
+        """A stdlib ``Morsel`` that also knows the ``Partitioned`` flag (CHIPS)."""
+
+        _reserved = {
+            **stdlib.Morsel._reserved,  # type: ignore[attr-defined]
+            'partitioned': 'Partitioned',
+        }
+        _flags = {*stdlib.Morsel._flags, 'partitioned'}  # type: ignore[attr-defined]
+
+    class SimpleCookie(stdlib.SimpleCookie):
+        """A stdlib ``SimpleCookie`` whose morsels are ``Partitioned``-aware."""
+
+        def __setitem__(self, key: str, value: Any) -> None:
+            if isinstance(value, stdlib.Morsel):
+                dict.__setitem__(self, key, value)
+                return
+            real_value, coded_value = self.value_encode(value)
+            morsel = self.get(key)
+            if morsel is None:
+                morsel = Morsel()
+            morsel.set(key, real_value, coded_value)
+            dict.__setitem__(self, key, morsel)
+
+    Morsel.__module__ = SimpleCookie.__module__ = 'lanner.http_cookies'
+    module.Morsel = Morsel  # type: ignore[attr-defined]
+    module.SimpleCookie = SimpleCookie  # type: ignore[attr-defined]
     return module
 
 
-#: Drop-in replacement for ``http.cookies`` that knows ``Partitioned``.
-http_cookies = _make_http_cookies()
+def cookie_module() -> types.ModuleType:
+    """The ``http_cookies`` namespace (built on first use)."""
+    global _http_cookies
+    module = _http_cookies
+    if module is None:
+        module = _http_cookies = _build_http_cookies()
+    return module
 
-CookieError = _stdlib_cookies.CookieError
+
+def __getattr__(name: str) -> Any:
+    # ``http_cookies`` is a drop-in replacement for ``http.cookies`` that knows ``Partitioned``;
+    # built lazily so that importing the response machinery does not import http.cookies.
+    if name == 'http_cookies':
+        return cookie_module()
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
 
 _SAME_SITE = {'lax': 'Lax', 'strict': 'Strict', 'none': 'None'}
 
@@ -232,8 +257,3 @@ def format_cookie_expires(expires: datetime) -> str:
     if expires.tzinfo is not None:
         expires = expires.astimezone(timezone.utc).replace(tzinfo=None)
     return dt_to_http(expires)
-
-
-def new_morsel() -> _stdlib_cookies.Morsel[str]:
-    """A fresh Partitioned-aware morsel."""
-    return Morsel() if not _STDLIB_KNOWS_PARTITIONED else _stdlib_cookies.Morsel()

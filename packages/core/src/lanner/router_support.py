@@ -112,8 +112,10 @@ def _unwrap(responder: Callable[..., Any]) -> Callable[..., Any]:
 def _is_async(responder: Callable[..., Any]) -> bool:
     if iscoroutinefunction(responder):
         return True
-    call = getattr(type(responder), '__call__', None)
-    return not (isfunction(responder) or ismethod(responder)) and iscoroutinefunction(call)
+    if isfunction(responder) or ismethod(responder):
+        return False
+    # A callable object: look at its class's __call__.
+    return iscoroutinefunction(type(responder).__call__)
 
 
 def _is_python_sync(responder: Callable[..., Any]) -> bool:
@@ -121,8 +123,7 @@ def _is_python_sync(responder: Callable[..., Any]) -> bool:
     target = _unwrap(responder)
     if isfunction(target) or ismethod(target):
         return True
-    call = getattr(type(target), '__call__', None)
-    return isfunction(call)
+    return isfunction(type(target).__call__)
 
 
 def validate_responders(

@@ -68,7 +68,7 @@ class BoundedStream(io.IOBase):
             self._remaining = 0
         return data
 
-    def readline(self, limit: int | None = None) -> bytes:  # type: ignore[override]
+    def readline(self, limit: int | None = None) -> bytes:
         """Read one line, at most ``limit`` bytes (and never past Content-Length)."""
         size = self._clamp(limit)
         if size == 0:
@@ -79,7 +79,7 @@ class BoundedStream(io.IOBase):
             self._remaining = 0
         return data
 
-    def readlines(self, hint: int | None = None) -> list[bytes]:  # type: ignore[override]
+    def readlines(self, hint: int | None = None) -> list[bytes]:
         """Read the remaining lines (stopping once ``hint`` bytes have been read, if given)."""
         lines: list[bytes] = []
         total = 0

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Any, Optional, Protocol, Union, runtime_checkable
 
 if TYPE_CHECKING:
+    from lanner.http_error import HTTPError
     from lanner.request import Request
     from lanner.response import Response
 
@@ -32,7 +33,7 @@ RouteMatch = tuple[object, MethodMap, dict[str, Any], Optional[str]]
 ErrorHandler = Callable[..., Any]
 """``handler(req, resp, ex, params)`` (``async`` and optionally ``ws=`` on ASGI)."""
 
-ErrorSerializer = Callable[['Request', 'Response', BaseException], None]
+ErrorSerializer = Callable[['Request', 'Response', 'HTTPError'], None]
 
 Scope = MutableMapping[str, Any]
 ASGIMessage = MutableMapping[str, Any]

@@ -6,15 +6,19 @@ Call contract for the App (``lanner.asgi.App``), after the response middleware r
   SSE default headers and closes the emitter; then send ``http.response.start`` and the empty
   body event as for any bodiless response.
 * Otherwise ``await respond(app, req, resp, send, receive, default_type)``. It validates the
-  emitter (``TypeError`` with a hint; nothing has been sent yet, so the App may turn it into an
-  error response), applies the SSE default headers to ``resp._headers`` (content type
-  ``text/event-stream`` unless set, ``cache-control: no-cache`` and ``x-accel-buffering: no``
-  unless set, never ``content-length``), sends ``http.response.start`` with
-  ``resp._asgi_headers(default_type)``, runs ``app._schedule_callbacks(resp)`` right after it
-  (before the first event), and then awaits :func:`pump`.
-* :func:`pump` returns once the stream is over and the emitter is closed. It raises what the
-  emitter raised (after the response started: the server aborts the connection) and propagates
-  ``CancelledError`` (server shutdown) after closing the emitter.
+  emitter and ``resp_options.sse_keepalive_interval`` (``TypeError``/``ValueError`` with a hint;
+  nothing has been sent yet, so the App may turn it into an error response), applies the SSE
+  default headers to ``resp._headers`` (content type ``text/event-stream`` unless set,
+  ``cache-control: no-cache`` and ``x-accel-buffering: no`` unless set, never
+  ``content-length``), sends ``http.response.start`` with ``resp._asgi_headers(default_type)``,
+  runs ``app._schedule_callbacks(resp)`` right after it (before the first event), and then
+  streams as :func:`pump` does.
+* :func:`pump` (and so ``respond``) returns once the stream is over and the emitter is closed:
+  True if it completed, False if the client left first. It raises what the emitter raised (after
+  the response started: the server aborts the connection) and propagates ``CancelledError``
+  (server shutdown) after closing the emitter.
+* Optional, for ``resp.stream``: :func:`pump_stream` gives a plain async byte stream the same
+  disconnect handling (see its docstring for when that is safe).
 
 The pump runs three tasks next to the caller:
 
@@ -37,7 +41,7 @@ emitter is stopped as soon as the server reports the disconnect.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 import inspect
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +57,7 @@ from lanner._sse_sync import (
 if TYPE_CHECKING:
     from lanner.typing import ASGIReceive, ASGISend
 
-__all__ = ('check_async_emitter', 'discard', 'pump', 'respond')
+__all__ = ('check_async_emitter', 'discard', 'pump', 'pump_stream', 'respond')
 
 _PING_MESSAGE = {'type': 'http.response.body', 'body': PING, 'more_body': True}
 _FINAL_MESSAGE = {'type': 'http.response.body', 'body': b'', 'more_body': False}
@@ -103,11 +107,20 @@ async def discard(resp: Any) -> None:
 
 async def respond(
     app: Any, req: Any, resp: Any, send: ASGISend, receive: ASGIReceive, default_type: str | None
-) -> None:
-    """Send the whole SSE response for ``resp.sse`` (see the module docstring)."""
+) -> bool:
+    """Send the whole SSE response for ``resp.sse`` (see the module docstring).
+
+    Returns:
+        What :func:`pump` returns: True if the stream completed, False if the client left.
+    """
+    # Everything that can fail on bad configuration happens before anything is sent.
     iterator = check_async_emitter(resp.sse)
-    apply_sse_headers(resp._headers)
     options = app.resp_options
+    interval = check_keepalive_interval(
+        getattr(options, 'sse_keepalive_interval', DEFAULT_KEEPALIVE_INTERVAL)
+    )
+    json_handler = json_handler_for(options)
+    apply_sse_headers(resp._headers)
     await send(
         {
             'type': 'http.response.start',
@@ -116,13 +129,7 @@ async def respond(
         }
     )
     app._schedule_callbacks(resp)
-    await pump(
-        iterator,
-        send,
-        receive,
-        json_handler_for(options),
-        getattr(options, 'sse_keepalive_interval', DEFAULT_KEEPALIVE_INTERVAL),
-    )
+    return await _run(iterator, send, receive, render_event, json_handler, interval)
 
 
 class _State:
@@ -160,11 +167,42 @@ async def pump(
         asyncio.CancelledError: The pump was cancelled; the emitter has been closed.
     """
     interval = check_keepalive_interval(keepalive_interval)
+    return await _run(emitter, send, receive, render_event, json_handler, interval)
+
+
+async def pump_stream(stream: AsyncIterator[Any], send: ASGISend, receive: ASGIReceive) -> bool:
+    """Stream a plain async iterator of ``bytes`` with :func:`pump`'s disconnect handling.
+
+    For a ``resp.stream`` that is really an event stream (Content-Type ``text/event-stream``, as
+    in the commissioning page's ``yield event.serialize().encode()`` idiom): without this, an
+    idle or endless generator keeps running after the client left, because ASGI servers
+    silently drop sends to a closed connection. Empty chunks are skipped; no keep-alive is
+    sent (the stream's format is the application's). Not for streams that read the request
+    body themselves (``resp.stream = req.stream``): the disconnect watcher consumes
+    ``receive()``.
+
+    Returns and raises as :func:`pump`.
+    """
+    return await _run(stream, send, receive, _raw_chunk, None, None)
+
+
+def _raw_chunk(item: Any, handler: Any) -> bytes:
+    return item  # type: ignore[no-any-return]
+
+
+async def _run(
+    emitter: AsyncIterator[Any],
+    send: ASGISend,
+    receive: ASGIReceive,
+    render: Callable[[Any, Any], bytes],
+    json_handler: Any,
+    interval: float | None,
+) -> bool:
     loop = asyncio.get_running_loop()
     state = _State(loop.time())
     lock = asyncio.Lock()
 
-    producer = loop.create_task(_produce(emitter, send, json_handler, lock, state))
+    producer = loop.create_task(_produce(emitter, send, render, json_handler, lock, state))
     watcher = loop.create_task(_watch_disconnect(receive))
     ticker = None
     if interval is not None:
@@ -214,7 +252,12 @@ def _failure_of(task: asyncio.Task[Any]) -> BaseException | None:
 
 
 async def _produce(
-    emitter: AsyncIterator[Any], send: ASGISend, handler: Any, lock: asyncio.Lock, state: _State
+    emitter: AsyncIterator[Any],
+    send: ASGISend,
+    render: Callable[[Any, Any], bytes],
+    handler: Any,
+    lock: asyncio.Lock,
+    state: _State,
 ) -> None:
     loop = asyncio.get_running_loop()
     anext_ = emitter.__anext__
@@ -226,7 +269,9 @@ async def _produce(
                 return
             if state.stopping:  # the emitter swallowed our cancellation and yielded again
                 return
-            chunk = render_event(item, handler)
+            chunk = render(item, handler)
+            if not chunk:
+                continue
             async with lock:
                 try:
                     await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})

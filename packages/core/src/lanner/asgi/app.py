@@ -8,21 +8,34 @@ Invariants:
   ``http.disconnect`` ends the call without sending anything.
 - A response is one ``http.response.start`` followed by one body event (``more_body`` absent), or
   by streamed chunks with ``more_body=True`` and a final empty event.
+- No ``Exception`` raised by app code escapes to the server before ``http.response.start`` was
+  sent (see :mod:`lanner.app`); after it, a failing stream or SSE emitter propagates so that the
+  server aborts the connection instead of presenting a truncated body as complete.
+- ``resp.schedule`` callbacks start only after the final body event was sent (for SSE: right
+  after the start event) and never when the response failed; ``process_teardown`` middleware
+  always runs, last.
 - WebSocket connections are created by lanner-websocket through a factory resolved once, on the
-  first WebSocket scope; core only needs ``close()`` from it.
+  first WebSocket route or scope; core only needs ``close()`` from it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
-from inspect import isawaitable, iscoroutinefunction
+from collections.abc import Callable
+import functools
+from inspect import isawaitable
 import logging
 import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lanner import constants, responders
 from lanner.app import App as _WSGIApp
-from lanner.app_helpers import prepare_middleware_ws
+from lanner.app_helpers import (
+    is_coroutine_callable,
+    prepare_lifespan,
+    prepare_middleware_ws,
+    wrap_non_coroutines,
+)
 from lanner.asgi.request import Request
 from lanner.asgi.response import Response
 from lanner.asgi.ws_options import WebSocketOptions
@@ -32,12 +45,13 @@ from lanner.errors import (
     HTTPInternalServerError,
     UnsupportedError,
     UnsupportedScopeError,
+    WebSocketDisconnected,
 )
 from lanner.http_error import HTTPError
 from lanner.http_status import HTTPStatus
 
 if TYPE_CHECKING:
-    from lanner.typing import ASGIReceive, ASGISend, ErrorHandler, Scope
+    from lanner.typing import ASGIMessage, ASGIReceive, ASGISend, ErrorHandler, Scope
 
 __all__ = ('App',)
 
@@ -48,6 +62,18 @@ _NO_CONTENT_TYPE_CODES = frozenset((204, 304))
 _HTTP_VERSIONS = frozenset(('1.0', '1.1', '2', '3'))
 _WS_HTTP_VERSIONS = frozenset(('1.1', '2', '3'))
 _EMPTY_BODY = {'type': 'http.response.body', 'body': b''}
+
+# Strong references to scheduled callback tasks: the event loop itself only keeps weak ones.
+_background_tasks: set[asyncio.Future[Any]] = set()
+
+
+def _log_callback_failure(future: asyncio.Future[Any]) -> None:
+    _background_tasks.discard(future)
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
+        _logger.error('A callback scheduled with resp.schedule() failed', exc_info=error)
 
 
 class App(_WSGIApp):
@@ -60,53 +86,79 @@ class App(_WSGIApp):
     _ASGI: ClassVar[bool] = True
     _default_request_type: ClassVar[type[Any]] = Request
     _default_response_type: ClassVar[type[Any]] = Response
+    _default_responder_bad_request: ClassVar[Callable[..., Any]] = staticmethod(
+        responders.bad_request_async
+    )
+    _default_responder_path_not_found: ClassVar[Callable[..., Any]] = staticmethod(
+        responders.path_not_found_async
+    )
 
-    __slots__ = ('_middleware_ws', '_ws_factory', 'ws_options')
+    __slots__ = (
+        '_middleware_ws',
+        '_shutdown_mw',
+        '_startup_mw',
+        '_ws_factory',
+        '_ws_handlers',
+        'ws_options',
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.ws_options = WebSocketOptions()
         self._ws_factory: Callable[..., Any] | None = None
+        # Error handlers that declare a ``ws`` parameter (decided once, at registration).
+        self._ws_handlers: set[Any] = set()
         super().__init__(*args, **kwargs)
-        self._middleware_ws = prepare_middleware_ws(self._middleware)
+
+    def _set_middleware(self, components: list[object]) -> None:
+        middleware_ws = prepare_middleware_ws(components)
+        startup, shutdown = prepare_lifespan(components)
+        super()._set_middleware(components)
+        self._middleware_ws: tuple[tuple[Callable[..., Any], ...], tuple[Callable[..., Any], ...]]
+        self._middleware_ws = middleware_ws
+        self._startup_mw: tuple[Callable[..., Any], ...] = startup
+        self._shutdown_mw: tuple[Callable[..., Any], ...] = shutdown
+
+    def _install_default_error_handlers(self) -> None:
+        super()._install_default_error_handlers()
+        self.add_error_handler(WebSocketDisconnected, self._ws_disconnected_error_handler)
 
     # ------------------------------------------------------------------ flavour checks
-
-    def add_middleware(self, middleware: object | Iterable[object]) -> None:
-        super().add_middleware(middleware)
-        self._middleware_ws = prepare_middleware_ws(self._middleware)
 
     def _route_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return {**kwargs, '_asgi': True}
 
-    def _check_resource(self, resource: object) -> None:
+    def _check_resource(self, resource: object, kwargs: dict[str, Any]) -> None:
+        super()._check_resource(resource, kwargs)
         if getattr(resource, 'on_websocket', None) is not None:
             # Fail at registration, not on the first connection, when the member is missing.
             self._resolve_ws_factory()
 
-    def _check_sink(self, sink: Callable[..., Any]) -> None:
-        if not (iscoroutinefunction(sink) or iscoroutinefunction(getattr(sink, '__call__', None))):
-            raise CompatibilityError(
-                'lanner.asgi.App requires sinks to be coroutine functions (async def); '
-                f'{sink!r} is synchronous.'
-            )
+    def _check_sink(self, sink: Callable[..., Any]) -> Callable[..., Any]:
+        if is_coroutine_callable(sink):
+            return sink
+        if wrap_non_coroutines():
+            from lanner.util.sync import wrap_sync_to_async
+
+            return functools.wraps(sink)(wrap_sync_to_async(sink))
+        raise CompatibilityError(
+            f'The sink {sink!r} is synchronous, but lanner.asgi.App awaits sinks: define it with '
+            '"async def" (use lanner.util.sync.sync_to_async inside it for blocking work).'
+        )
 
     def _wrap_error_handler(self, handler: ErrorHandler) -> ErrorHandler:
-        if not iscoroutinefunction(handler):
-            raise CompatibilityError(
-                'lanner.asgi.App requires error handlers to be coroutine functions (async def); '
-                f'{handler!r} is synchronous.'
-            )
+        if not is_coroutine_callable(handler):
+            if not wrap_non_coroutines():
+                raise CompatibilityError(
+                    f'The error handler {handler!r} is synchronous, but lanner.asgi.App awaits '
+                    'error handlers: define it with "async def" (signature '
+                    'async def handler(req, resp, ex, params, ws=None)).'
+                )
+            from lanner.util.sync import wrap_sync_to_async_unsafe
+
+            handler = functools.wraps(handler)(wrap_sync_to_async_unsafe(handler))
+        if _accepts_ws(handler):
+            self._ws_handlers.add(handler)
         return handler
-
-    def _bad_request_responder(self) -> Callable[..., Any]:
-        from lanner import responders
-
-        return responders.bad_request_async
-
-    def _path_not_found_responder(self) -> Callable[..., Any]:
-        from lanner import responders
-
-        return responders.path_not_found_async
 
     def _resolve_ws_factory(self) -> Callable[..., Any]:
         if self._ws_factory is None:
@@ -129,77 +181,113 @@ class App(_WSGIApp):
             resp.data = None
             resp.media = None
         try:
-            if ws is not None and _accepts_ws(handler):
+            if ws is not None and handler in self._ws_handlers:
                 await handler(req, resp, ex, params, ws=ws)
             else:
                 await handler(req, resp, ex, params)
-        except HTTPStatus as status:
-            await self._http_status_handler(req, resp, status, params, ws=ws)
-        except HTTPError as error:
-            await self._http_error_handler(req, resp, error, params, ws=ws)
+        except (HTTPStatus, HTTPError) as raised:
+            if resp is not None:
+                self._compose_guarded(req, resp, raised)
+            else:
+                await self._close_ws(ws, 3000 + raised.status_code)
+        except Exception as failure:
+            if resp is not None:
+                self._handler_failed(req, resp, failure)
+            else:
+                self._log_exception(req, failure, 'A WebSocket error handler failed')
+                await self._close_ws(ws, self.ws_options.error_close_code)
         return True
+
+    def _log_exception(self, req: Any, error: BaseException, what: str) -> None:
+        _logger.error('%s (%s %s)', what, req.method, req.path, exc_info=error)
+
+    @staticmethod
+    async def _close_ws(ws: Any, code: int) -> None:
+        if ws is not None and not ws.closed:
+            await ws.close(code)
 
     async def _http_status_handler(  # type: ignore[override]
         self, req: Any, resp: Any, status: HTTPStatus, params: Any, ws: Any = None
     ) -> None:
         if resp is not None:
             self._compose_status_response(req, resp, status)
-        elif ws is not None:
-            await ws.close(3000 + status.status_code)
+        else:
+            await self._close_ws(ws, 3000 + status.status_code)
 
     async def _http_error_handler(  # type: ignore[override]
         self, req: Any, resp: Any, error: HTTPError, params: Any, ws: Any = None
     ) -> None:
         if resp is not None:
             self._compose_error_response(req, resp, error)
-        elif ws is not None:
-            _logger.error('WebSocket handshake failed with %s', error)
-            await ws.close(3000 + error.status_code)
+        else:
+            _logger.error('WebSocket handshake or handler failed with %s', error)
+            await self._close_ws(ws, 3000 + error.status_code)
 
     async def _python_error_handler(  # type: ignore[override]
         self, req: Any, resp: Any, error: Exception, params: Any, ws: Any = None
     ) -> None:
-        _logger.error('Unhandled exception in ASGI app', exc_info=error)
+        _logger.error(
+            'Unhandled exception in ASGI app (%s %s)', req.method, req.path, exc_info=error
+        )
         if resp is not None:
             self._compose_error_response(req, resp, HTTPInternalServerError())
-        elif ws is not None:
-            await ws.close(self.ws_options.error_close_code)
+        else:
+            await self._close_ws(ws, self.ws_options.error_close_code)
+
+    async def _ws_disconnected_error_handler(
+        self, req: Any, resp: Any, error: WebSocketDisconnected, params: Any, ws: Any = None
+    ) -> None:
+        _logger.debug('WebSocket client disconnected (code %s): %s', error.code, req.path)
+        if resp is not None:
+            # Only reachable if app code raised it during a plain HTTP request.
+            self._compose_error_response(req, resp, HTTPInternalServerError())
 
     # ------------------------------------------------------------------ entry point
 
-    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
+    async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:  # type: ignore[override]
         scope_type = scope.get('type')
-        asgi_info = scope.get('asgi')
-        if asgi_info is None:
-            asgi_info = scope['asgi'] = {'version': '2.0'}
+        # PERF: http first; the checks below are a couple of dict lookups per request.
         if scope_type == 'http':
+            asgi_info = scope.get('asgi')
+            if asgi_info is None:
+                asgi_info = scope['asgi'] = {'version': '2.0'}
             spec_version = asgi_info.get('spec_version') or '2.0'
             if not spec_version.startswith('2.'):
                 raise UnsupportedScopeError(
                     f'The ASGI http scope spec version {spec_version!r} is not supported (2.x is).'
                 )
-            if scope.get('http_version', '1.1') not in _HTTP_VERSIONS:
+            http_version = scope.get('http_version', '1.1')
+            if http_version not in _HTTP_VERSIONS:
                 raise UnsupportedError(
-                    f'HTTP version {scope.get("http_version")!r} is not supported; '
-                    'expected one of 1.0, 1.1, 2 or 3.'
+                    f'HTTP version {http_version!r} is not supported; expected one of 1.0, 1.1, '
+                    '2 or 3.'
                 )
             await self._handle_http(scope, receive, send)
-        elif scope_type == 'websocket':
+            return
+
+        asgi_info = scope.get('asgi')
+        if asgi_info is None:
+            asgi_info = scope['asgi'] = {'version': '2.0'}
+        if scope_type == 'websocket':
             spec_version = asgi_info.get('spec_version') or '2.0'
             if not spec_version.startswith('2.'):
                 raise UnsupportedScopeError(
-                    f'The ASGI websocket scope spec version {spec_version!r} is not supported.'
+                    f'The ASGI websocket scope spec version {spec_version!r} is not supported '
+                    '(2.x is).'
                 )
-            if scope.get('http_version', '1.1') not in _WS_HTTP_VERSIONS:
+            http_version = scope.get('http_version', '1.1')
+            if http_version not in _WS_HTTP_VERSIONS:
                 raise UnsupportedError(
-                    f'HTTP version {scope.get("http_version")!r} is not supported for WebSocket.'
+                    f'HTTP version {http_version!r} is not supported for WebSocket; expected '
+                    'one of 1.1, 2 or 3.'
                 )
             await self._handle_websocket(spec_version, scope, receive, send)
         elif scope_type == 'lifespan':
             spec_version = asgi_info.get('spec_version') or '1.0'
             if not spec_version.startswith(('1.', '2.')):
                 raise UnsupportedScopeError(
-                    f'The ASGI lifespan scope spec version {spec_version!r} is not supported.'
+                    f'The ASGI lifespan scope spec version {spec_version!r} is not supported '
+                    '(1.x and 2.x are).'
                 )
             await self._handle_lifespan(scope, receive, send)
         else:
@@ -215,42 +303,47 @@ class App(_WSGIApp):
             event = await receive()
             event_type = event.get('type')
             if event_type == 'lifespan.startup':
-                version = str(scope.get('asgi', {}).get('version', ''))
+                version = str(scope['asgi'].get('version', ''))
                 if not version.startswith('3.'):
-                    await send({
-                        'type': 'lifespan.startup.failed',
-                        'message': f'lanner requires ASGI version 3.x; the server detected {version!r}.',
-                    })
+                    await send(
+                        {
+                            'type': 'lifespan.startup.failed',
+                            'message': f'lanner requires ASGI version 3.x; the server '
+                            f'announced {version!r}.',
+                        }
+                    )
                     return
                 if getattr(self.req_options, 'auto_parse_form_urlencoded', False):
-                    await send({
-                        'type': 'lifespan.startup.failed',
-                        'message': 'RequestOptions.auto_parse_form_urlencoded is not supported by '
-                        'ASGI apps; use await req.get_media() instead.',
-                    })
+                    await send(
+                        {
+                            'type': 'lifespan.startup.failed',
+                            'message': 'RequestOptions.auto_parse_form_urlencoded is not '
+                            'supported by ASGI apps; use await req.get_media() instead.',
+                        }
+                    )
                     return
-                for component in self._middleware:
-                    handler = getattr(component, 'process_startup', None)
-                    if handler is None:
-                        continue
+                for process_startup in self._startup_mw:
                     try:
-                        await handler(scope, event)
+                        await process_startup(scope, event)
                     except Exception:
-                        await send({'type': 'lifespan.startup.failed', 'message': traceback.format_exc()})
+                        # The server logs the message and exits; the traceback is the reason.
+                        await send(
+                            {'type': 'lifespan.startup.failed', 'message': traceback.format_exc()}
+                        )
                         return
                 await send({'type': 'lifespan.startup.complete'})
             elif event_type == 'lifespan.shutdown':
-                for component in reversed(self._middleware):
-                    handler = getattr(component, 'process_shutdown', None)
-                    if handler is None:
-                        continue
+                for process_shutdown in self._shutdown_mw:
                     try:
-                        await handler(scope, event)
+                        await process_shutdown(scope, event)
                     except Exception:
-                        await send({'type': 'lifespan.shutdown.failed', 'message': traceback.format_exc()})
+                        await send(
+                            {'type': 'lifespan.shutdown.failed', 'message': traceback.format_exc()}
+                        )
                         return
                 await send({'type': 'lifespan.shutdown.complete'})
                 return
+            # Unknown lifespan events are ignored.
 
     # ------------------------------------------------------------------ http
 
@@ -263,118 +356,187 @@ class App(_WSGIApp):
         resource: object | None = None
         params: dict[str, Any] = {}
         request_mw, resource_mw, response_mw = self._middleware_stacks
-        dependent_responses: list[Callable[..., Any]] = []
+        dependent: list[Callable[..., Any]] = []
         req_succeeded = False
+        handle = self._handle_exception
 
         try:
+            if req.method in self._META_METHODS:
+                raise HTTPBadRequest()
+            for process_request, process_response in request_mw:
+                if process_request is not None and not resp.complete:
+                    await process_request(req, resp)
+                if process_response is not None:
+                    dependent.append(process_response)
+            if not resp.complete:
+                responder, params, resource, req.uri_template = self._get_responder(req)
+        except Exception as ex:
+            if not await handle(req, resp, ex, params):
+                raise
+        else:
             try:
-                if req.method in self._META_METHODS:
-                    raise HTTPBadRequest()
-                for process_request, process_response in request_mw:
-                    if process_response is not None:
-                        dependent_responses.append(process_response)
-                    if process_request is not None and not resp.complete:
-                        await process_request(req, resp)
+                if resource is not None:
+                    for process_resource in resource_mw:
+                        await process_resource(req, resp, resource, params)
+                        if resp.complete:
+                            break
                 if not resp.complete:
-                    responder, params, resource, req.uri_template = self._get_responder(req)
+                    await responder(req, resp, **params)
+                req_succeeded = True
             except Exception as ex:
-                if not await self._handle_exception(req, resp, ex, params):
+                if not await handle(req, resp, ex, params):
                     raise
-            else:
-                try:
-                    if resource is not None:
-                        for process_resource in resource_mw:
-                            await process_resource(req, resp, resource, params)
-                            if resp.complete:
-                                break
-                    if not resp.complete:
-                        await responder(req, resp, **params)
-                    req_succeeded = True
-                except Exception as ex:
-                    if not await self._handle_exception(req, resp, ex, params):
-                        raise
-        finally:
-            for process_response in response_mw or reversed(dependent_responses):
-                try:
-                    await process_response(req, resp, resource, req_succeeded)
-                except Exception as ex:
-                    if not await self._handle_exception(req, resp, ex, params):
-                        raise
-                    req_succeeded = False
 
+        for process_response in response_mw or reversed(dependent):
+            try:
+                await process_response(req, resp, resource, req_succeeded)
+            except Exception as ex:
+                if not await handle(req, resp, ex, params):
+                    raise
+                req_succeeded = False
+
+        if not self._teardown_mw:
+            await self._send_response(req, resp, params, send, receive)
+            return
+        completed = False
+        try:
+            completed = await self._send_response(req, resp, params, send, receive)
+        finally:
+            await self._run_teardown_async(req, resp, resource, completed)
+
+    async def _send_response(
+        self, req: Any, resp: Any, params: dict[str, Any], send: ASGISend, receive: ASGIReceive
+    ) -> bool:
+        """Render and send ``resp``; True when the whole response reached the server."""
         sse = resp.sse
         data: bytes | None = None
-        rendered = True
+        stream: Any = None
         if sse is None:
             try:
                 data = await resp.render_body()
             except Exception as ex:
+                await self._close_stream_quietly(resp.stream)
                 if not await self._handle_exception(req, resp, ex, params):
                     raise
-                rendered = False
+                data = b''  # the error's status and headers, with an empty body (as Falcon)
+            else:
+                if data is None:
+                    stream = resp.stream
 
-        status_code = resp.status_code
-        headers = resp._headers
-        default_type: str | None = self.resp_options.default_media_type
-
-        if req.method == 'HEAD' or status_code in _BODILESS_CODES:
-            if status_code in _NO_CONTENT_TYPE_CODES:
-                default_type = None
-            elif data is not None and 'content-length' not in headers:
-                headers['content-length'] = str(len(data))
-            elif data is None and rendered and sse is None and resp.stream is None:
-                headers.setdefault('content-length', '0')
-            await self._close_stream(resp.stream if rendered else None)
-            await send({
-                'type': 'http.response.start',
-                'status': status_code,
-                'headers': resp._asgi_headers(default_type),
-            })
-            await send(_EMPTY_BODY)
-            self._schedule_callbacks(resp)
-            return
-
-        if sse is not None:
-            from lanner.asgi import _sse
-
-            await _sse.respond(self, req, resp, send, receive, default_type)
-            return
-
-        if data is not None or not rendered:
-            body = data or b''
-            headers['content-length'] = str(len(body))
-            await send({
-                'type': 'http.response.start',
-                'status': status_code,
-                'headers': resp._asgi_headers(default_type),
-            })
-            await send({'type': 'http.response.body', 'body': body})
-            self._schedule_callbacks(resp)
-            return
-
-        stream = resp.stream
-        if stream is None:
-            headers['content-length'] = '0'
-            await send({
-                'type': 'http.response.start',
-                'status': status_code,
-                'headers': resp._asgi_headers(default_type),
-            })
-            await send(_EMPTY_BODY)
-            self._schedule_callbacks(resp)
-            return
-
-        await send({
-            'type': 'http.response.start',
-            'status': status_code,
-            'headers': resp._asgi_headers(default_type),
-        })
+        is_head = req.method == 'HEAD'
         try:
-            await self._send_stream(stream, send)
-        finally:
-            await self._close_stream(stream)
-        await send(_EMPTY_BODY)
-        self._schedule_callbacks(resp)
+            status_code = resp.status_code
+            headers = resp._headers
+            default_type: str | None = self.resp_options.default_media_type
+            if is_head or status_code in _BODILESS_CODES:
+                if sse is not None:
+                    from lanner.asgi import _sse
+
+                    await _sse.discard(resp)
+                    sse = None
+                if status_code in _NO_CONTENT_TYPE_CODES:
+                    default_type = None
+                elif is_head and 'content-length' not in headers:
+                    if data is not None:
+                        headers['content-length'] = str(len(data))
+                    elif stream is None:
+                        headers['content-length'] = '0'
+                await self._close_stream(stream)
+                stream = None
+                data = b''
+            elif sse is not None:
+                return await self._send_sse(req, resp, params, send, receive, default_type)
+            elif data is not None:
+                headers['content-length'] = str(len(data))
+            elif stream is None:
+                headers['content-length'] = '0'
+                data = b''
+            start: ASGIMessage = {
+                'type': 'http.response.start',
+                'status': status_code,
+                'headers': resp._asgi_headers(default_type),
+            }
+        except Exception as ex:
+            await self._close_stream_quietly(stream)
+            start, data = self._emergency_start(req, ex)
+            stream = None
+
+        await send(start)
+        if stream is None:
+            await send({'type': 'http.response.body', 'body': data} if data else _EMPTY_BODY)
+        else:
+            try:
+                await self._send_stream(stream, send)
+            finally:
+                await self._close_stream(stream)
+            await send(_EMPTY_BODY)
+        if resp._registered_callbacks:
+            self._schedule_callbacks(resp)
+        return True
+
+    def _emergency_start(self, req: Any, error: Exception) -> tuple[ASGIMessage, bytes]:
+        """A bare 500 when the response cannot be turned into a status line and headers."""
+        self._log_exception(req, error, 'The response could not be serialized')
+        data = b'' if req.method == 'HEAD' else HTTPInternalServerError().to_json()
+        start = {
+            'type': 'http.response.start',
+            'status': 500,
+            'headers': [
+                (b'content-type', constants.MEDIA_JSON.encode()),
+                (b'content-length', str(len(data)).encode()),
+            ],
+        }
+        return start, data
+
+    async def _send_sse(
+        self,
+        req: Any,
+        resp: Any,
+        params: dict[str, Any],
+        send: ASGISend,
+        receive: ASGIReceive,
+        default_type: str | None,
+    ) -> bool:
+        from lanner.asgi import _sse
+
+        started = False
+
+        async def tracked_send(message: ASGIMessage) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            # respond() may report False when the client left before the stream ended.
+            respond: Any = _sse.respond
+            result = await respond(self, req, resp, tracked_send, receive, default_type)
+        except Exception as ex:
+            if started:
+                raise  # mid-stream: let the server abort the connection
+            # Nothing was sent (e.g. resp.sse is not an async iterator): answer with the error.
+            aclose = getattr(resp.sse, 'aclose', None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    pass
+            if not await self._handle_exception(req, resp, ex, params):
+                raise
+            resp._headers['content-length'] = '0'
+            try:
+                headers = resp._asgi_headers(self.resp_options.default_media_type)
+                start: ASGIMessage = {
+                    'type': 'http.response.start',
+                    'status': resp.status_code,
+                    'headers': headers,
+                }
+                data = b''
+            except Exception as failure:
+                start, data = self._emergency_start(req, failure)
+            await send(start)
+            await send({'type': 'http.response.body', 'body': data} if data else _EMPTY_BODY)
+            return True
+        return result is not False
 
     async def _send_stream(self, stream: Any, send: ASGISend) -> None:
         read = getattr(stream, 'read', None)
@@ -389,10 +551,14 @@ class App(_WSGIApp):
                 await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
         if hasattr(stream, '__aiter__'):
             async for chunk in stream:
+                if chunk is None:
+                    return
                 if chunk:
                     await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
             return
         for chunk in stream:
+            if chunk is None:
+                return
             if chunk:
                 await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
 
@@ -406,17 +572,35 @@ class App(_WSGIApp):
             if isawaitable(result):
                 await result
 
-    @staticmethod
-    def _schedule_callbacks(resp: Any) -> None:
+    async def _close_stream_quietly(self, stream: Any) -> None:
+        try:
+            await self._close_stream(stream)
+        except Exception:
+            pass  # best effort: the stream is discarded after another failure
+
+    def _schedule_callbacks(self, resp: Any) -> None:
+        """Start ``resp.schedule``/``schedule_sync`` callbacks (after the response was sent)."""
         callbacks = resp._registered_callbacks
         if not callbacks:
             return
         loop = asyncio.get_running_loop()
         for callback, is_async in callbacks:
+            future: asyncio.Future[Any]
             if is_async:
-                loop.create_task(callback())
+                future = loop.create_task(callback())
             else:
-                loop.run_in_executor(None, callback)
+                future = loop.run_in_executor(None, callback)
+            _background_tasks.add(future)
+            future.add_done_callback(_log_callback_failure)
+
+    async def _run_teardown_async(
+        self, req: Any, resp: Any, resource: Any, completed: bool
+    ) -> None:
+        for process_teardown in self._teardown_mw:
+            try:
+                await process_teardown(req, resp, resource, completed)
+            except Exception as ex:
+                self._log_exception(req, ex, 'process_teardown failed')
 
     # ------------------------------------------------------------------ websocket
 

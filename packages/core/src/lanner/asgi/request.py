@@ -14,7 +14,6 @@ Invariants:
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from lanner import request as _request
@@ -22,11 +21,10 @@ from lanner._memo import memoized
 from lanner.asgi.stream import BoundedStream
 from lanner.constants import SINGLETON_HEADERS
 from lanner.errors import HTTPInvalidHeader, HTTPMissingHeader, MediaNotFoundError, UnsupportedError
-from lanner.request import _UNSET, RequestOptions
+from lanner.request import RequestOptions
+from lanner.request_helpers import UNSET as _UNSET
 
 __all__ = ('Request',)
-
-_logger = logging.getLogger('lanner')
 
 _SECURE_SCHEMES = frozenset(('https', 'wss'))
 
@@ -48,7 +46,7 @@ class Request(_request.Request):
     __slots__ = ('_first_event', '_receive', 'is_websocket', 'scope')
 
     scope: dict[str, Any]
-    is_websocket: bool  # type: ignore[misc]
+    is_websocket: bool
 
     def __init__(
         self,
@@ -184,7 +182,7 @@ class Request(_request.Request):
     # -- body -----------------------------------------------------------------------------------
 
     @property
-    def stream(self) -> BoundedStream:  # type: ignore[override]
+    def stream(self) -> BoundedStream:
         """The request body as an async :class:`~lanner.asgi.BoundedStream`.
 
         Raises:
@@ -214,9 +212,7 @@ class Request(_request.Request):
         """Alias of :attr:`stream`."""
         return self.stream
 
-    async def get_media(  # type: ignore[override]
-        self, default_when_empty: Any = _UNSET, max_size: Any = _UNSET
-    ) -> Any:
+    async def get_media(self, default_when_empty: Any = _UNSET, max_size: Any = _UNSET) -> Any:
         """Deserialise the request body with the handler for its Content-Type (cached).
 
         Args:
@@ -265,7 +261,8 @@ class Request(_request.Request):
             cache['_media_error'] = err
             raise
         finally:
-            stream._max_size = None
+            # The limit stays on the stream: lazily parsed media (multipart forms) keep reading
+            # from it after this method has returned.
             if handler.exhaust_stream and not stream.closed:
                 await stream.exhaust()
         cache['_media'] = media
@@ -278,8 +275,10 @@ class Request(_request.Request):
 
     def log_error(self, message: str) -> None:
         """Log ``message`` with the request line on the ``'lanner'`` logger (level ERROR)."""
+        import logging
+
         qs = f'?{self.query_string}' if self.query_string else ''
-        _logger.error('%s %s%s => %s', self.method, self.path, qs, message)
+        logging.getLogger('lanner').error('%s %s%s => %s', self.method, self.path, qs, message)
 
     def _parse_form_urlencoded(self) -> None:
         # Not supported on ASGI (the App refuses to start with the option on).

@@ -35,7 +35,7 @@ class Response(_response.Response):
         self._registered_callbacks = None
         super().__init__(options)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         """Body stream: an async iterable of bytes, an object with ``async read(size)``, or a
         sync iterable of bytes; used when text, data and media are all None."""

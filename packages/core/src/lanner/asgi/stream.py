@@ -52,7 +52,7 @@ class BoundedStream:
         content_length: int | None = None,
     ) -> None:
         self._receive = receive
-        self._buffer = b''
+        self._buffer = bytearray()
         self._closed = False
         self._iterating = False
         self._max_size: int | None = None
@@ -64,7 +64,7 @@ class BoundedStream:
         if content_length == 0:
             self._more = False
         if first_event is not None:
-            self._accept_event(first_event)
+            self._buffer += self._accept_event(first_event)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__}: {self._pos} bytes read, eof={self.eof}>'
@@ -72,7 +72,11 @@ class BoundedStream:
     # -- event intake ---------------------------------------------------------------------------
 
     def _accept_event(self, event: Any) -> bytes:
-        """Record one ``receive`` event; return the body bytes it contributes."""
+        """Account for one ``receive`` event; return the body bytes it contributes.
+
+        The caller decides where the bytes go (buffer, result list or the bin), so large bodies
+        are never copied into an ever-growing buffer.
+        """
         if event.get('type') == 'http.disconnect':
             self._more = False
             return b''
@@ -90,20 +94,11 @@ class BoundedStream:
             limit = self._max_size
             if limit is not None and self._received > limit:
                 self._more = False
-                self._buffer = b''
+                self._buffer.clear()
                 raise HTTPContentTooLarge(
                     description=f'The request body exceeds the limit of {limit} bytes.'
                 )
-            self._buffer += body
         return body
-
-    async def _fill(self) -> bool:
-        """Receive one more event into the buffer; False at EOF."""
-        if not self._more:
-            return False
-        event = await self._receive()
-        self._accept_event(event)
-        return True
 
     def _check_open(self) -> None:
         if self._closed:
@@ -114,29 +109,34 @@ class BoundedStream:
     # -- reading --------------------------------------------------------------------------------
 
     async def read(self, size: int | None = None) -> bytes:
-        """Read up to ``size`` bytes (all of the rest when None or -1); ``b''`` at EOF."""
+        """Read up to ``size`` bytes (all of the rest when None or -1); ``b''`` at EOF.
+
+        Waits until ``size`` bytes are available or the body ends, so fewer bytes than asked
+        for means the end of the body has been reached.
+        """
         self._check_open()
         if size is None or size == -1:
             return await self.readall()
         if size <= 0:
             return b''
-        while len(self._buffer) < size and self._more:
-            await self._fill()
-        data = self._buffer[:size]
-        self._buffer = self._buffer[size:]
+        buffer = self._buffer
+        receive = self._receive
+        while len(buffer) < size and self._more:
+            # PERF: bytearray appends are amortised O(1); slicing once at the end.
+            buffer += self._accept_event(await receive())
+        data = bytes(buffer[:size])
+        del buffer[:size]
         self._pos += len(data)
         return data
 
     async def readall(self) -> bytes:
         """Read and return everything that is left of the body."""
         self._check_open()
-        chunks = [self._buffer]
-        self._buffer = b''
+        chunks = [bytes(self._buffer)]
+        self._buffer.clear()
+        receive = self._receive
         while self._more:
-            event = await self._receive()
-            chunks.append(self._accept_event(event))
-            # _accept_event appended to the buffer too; keep only the chunk list.
-            self._buffer = b''
+            chunks.append(self._accept_event(await receive()))
         data = b''.join(chunks)
         self._pos += len(data)
         return data
@@ -153,14 +153,14 @@ class BoundedStream:
 
     async def _iter_chunks(self) -> AsyncIterator[bytes]:
         if self._buffer:
-            data, self._buffer = self._buffer, b''
+            data = bytes(self._buffer)
+            self._buffer.clear()
             self._pos += len(data)
             yield data
+        receive = self._receive
         while self._more:
             self._check_open()
-            event = await self._receive()
-            data = self._accept_event(event)
-            self._buffer = b''
+            data = self._accept_event(await receive())
             if data:
                 self._pos += len(data)
                 yield data
@@ -169,16 +169,15 @@ class BoundedStream:
         """Receive and discard the rest of the body."""
         if self._closed:
             raise ValueError('Cannot exhaust a closed request body stream.')
-        self._buffer = b''
+        self._buffer.clear()
         self._max_size = None
+        receive = self._receive
         while self._more:
-            event = await self._receive()
-            self._accept_event(event)
-            self._buffer = b''
+            self._accept_event(await receive())
 
     def close(self) -> None:
         """Discard buffered data and mark the stream closed (idempotent)."""
-        self._buffer = b''
+        self._buffer.clear()
         self._more = False
         self._closed = True
 

@@ -422,8 +422,9 @@ class MultipartFormHandler(BaseHandler):
         parse_options: Limits and defaults (a fresh :class:`MultipartParseOptions` if None).
     """
 
-    # Unread parts and the epilogue are drained by the framework so the connection stays usable.
-    exhaust_stream: ClassVar[bool] = True
+    # The form is parsed lazily, after get_media() has returned: the framework must not drain
+    # the body at that point, so exhaust_stream stays False.
+    exhaust_stream: ClassVar[bool] = False
 
     def __init__(self, parse_options: MultipartParseOptions | None = None) -> None:
         self.parse_options = parse_options or MultipartParseOptions()

@@ -7,6 +7,7 @@ This module imports :mod:`asyncio`, so nothing imported by ``import lanner`` may
 from __future__ import annotations
 
 import asyncio
+import atexit
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 import contextvars
@@ -107,18 +108,25 @@ def wrap_sync_to_async_unsafe(func: Callable[_P, _T]) -> Callable[_P, Coroutine[
     return wrapper
 
 
-_thread_state = threading.local()
+class _RunnerHolder:
+    """Owns one thread's event-loop runner and closes it when the thread's state goes away."""
 
-
-def _get_runner() -> Any:
-    runner = getattr(_thread_state, 'runner', None)
-    if runner is None:
+    def __init__(self) -> None:
+        self.runner: Any
         if sys.version_info >= (3, 11):
-            runner = asyncio.Runner()
+            self.runner = asyncio.Runner()
         else:  # pragma: no cover - Python 3.10
-            runner = _LoopRunner()
-        _thread_state.runner = runner
-    return runner
+            self.runner = _LoopRunner()
+
+    def close(self) -> None:
+        try:
+            self.runner.close()
+        except Exception:
+            # Best effort during thread or interpreter teardown (e.g. a loop still running).
+            pass
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class _LoopRunner:  # pragma: no cover - used on Python 3.10 only
@@ -129,6 +137,29 @@ class _LoopRunner:  # pragma: no cover - used on Python 3.10 only
 
     def run(self, coro: Coroutine[Any, Any, _T]) -> _T:
         return self._loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        if not self._loop.is_closed():
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+
+
+# One runner per thread: a Runner (and its loop) must only be driven from one thread.
+_thread_state = threading.local()
+
+
+def _get_runner() -> Any:
+    holder: _RunnerHolder | None = getattr(_thread_state, 'holder', None)
+    if holder is None:
+        holder = _thread_state.holder = _RunnerHolder()
+    return holder.runner
+
+
+@atexit.register
+def _close_main_thread_runner() -> None:
+    holder: _RunnerHolder | None = getattr(_thread_state, 'holder', None)
+    if holder is not None:
+        holder.close()
 
 
 def async_to_sync(coroutine: Callable[..., Awaitable[_T]], *args: Any, **kwargs: Any) -> _T:

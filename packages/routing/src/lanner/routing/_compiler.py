@@ -101,7 +101,7 @@ class _Compiler:
     def function(self, node: CompiledRouterNode, depth: int, captured: list[str]) -> str:
         name = f'_node{next(self._ids)}'
         params = ''.join(f', p_{field}' for field in captured)
-        lines = [f'def {name}(path, n{params}):  # {node.raw_segment}']
+        lines = [f'def {name}(path, n{params}):  # {node.raw_segment!r}']
         self.block(node, depth, captured, lines, 1)
         lines.append('    return None')
         self.functions.append(lines)
@@ -145,7 +145,7 @@ class _Compiler:
         for node in complexes:
             names = [field.name for field in node.segment.fields]
             splitter = self.complex_splitter(node)
-            out.append(f'{pad}m = {splitter}({seg})  # {node.raw_segment}')
+            out.append(f'{pad}m = {splitter}({seg})  # {node.raw_segment!r}')
             out.append(f'{pad}if m is not None:')
             out.append(f'{pad}    {", ".join("p_" + n for n in names)}, = m')
             self.child(node, next_depth, captured + names, out, indent + 1)
@@ -155,12 +155,12 @@ class _Compiler:
             local = f'p_{field.name}'
             if node.segment.kind == MULTI:
                 convert = self.bind('C', field.converter.convert)
-                out.append(f'{pad}{local} = {convert}(path[{depth}:])  # {node.raw_segment}')
+                out.append(f'{pad}{local} = {convert}(path[{depth}:])  # {node.raw_segment!r}')
                 out.append(f'{pad}if {local} is not None:')
                 out.append(f'{pad}    {self.route_return(node, [*captured, field.name])}')
             elif field.converter is not None:
                 convert = self.bind('C', field.converter.convert)
-                out.append(f'{pad}{local} = {convert}({seg})  # {node.raw_segment}')
+                out.append(f'{pad}{local} = {convert}({seg})  # {node.raw_segment!r}')
                 out.append(f'{pad}if {local} is not None:')
                 self.child(node, next_depth, [*captured, field.name], out, indent + 1)
             else:
@@ -182,7 +182,7 @@ class _Compiler:
         k = len(fields)
         head, tail = literals[0], literals[-1]
         name = f'_split{next(self._ids)}'
-        lines = [f'def {name}(s):  # {node.raw_segment}']
+        lines = [f'def {name}(s):  # {node.raw_segment!r}']
         if head:
             lines.append(f'    if not s.startswith({head!r}):')
             lines.append('        return None')
@@ -201,7 +201,7 @@ class _Compiler:
             lines.append(f'    v{i} = s[{starts[i - 1]}:e{i}]')
             if field.converter is not None:
                 convert = self.bind('C', field.converter.convert)
-                lines.append(f'    v{i} = {convert}(v{i})  # {field.name}:{field.converter_name}')
+                lines.append(f'    v{i} = {convert}(v{i})  # {field.name!r}')
                 lines.append(f'    if v{i} is None:')
                 lines.append('        return None')
         values = ''.join(f'v{i}, ' for i in range(1, k + 1))

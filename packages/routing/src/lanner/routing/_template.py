@@ -119,8 +119,7 @@ def _parse_field(template: str, expression: str) -> FieldSpec:
         raise _fail(
             template,
             f'the field name {name!r} in {expression!r} is not a valid Python identifier',
-            'Field names become keyword arguments of the responder, so use names like '
-            '{item_id}.',
+            'Field names become keyword arguments of the responder, so use names like {item_id}.',
         )
     if not sep:
         return FieldSpec(name, None, None, expression)
@@ -150,9 +149,7 @@ def _parse_field(template: str, expression: str) -> FieldSpec:
     return FieldSpec(name, conv, argstr, expression)
 
 
-def _evaluate_arguments(
-    template: str, spec: FieldSpec
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
+def _evaluate_arguments(template: str, spec: FieldSpec) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Parse ``argstr`` as call arguments made only of Python literals.
 
     Arguments are parsed with :mod:`ast` and :func:`ast.literal_eval` instead of ``eval``: a
@@ -165,8 +162,7 @@ def _evaluate_arguments(
     except SyntaxError:
         raise _fail(
             template,
-            f'the converter arguments in {spec.expression!r} are not valid Python call '
-            'arguments',
+            f'the converter arguments in {spec.expression!r} are not valid Python call arguments',
             'Write them like a function call, e.g. {id:int(4, min=1)} or {day:dt("%Y-%m-%d")}.',
         ) from None
     assert isinstance(call, ast.Call)

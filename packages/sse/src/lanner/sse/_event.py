@@ -238,9 +238,7 @@ class SSEvent:
 
     def __repr__(self) -> str:
         fields = ', '.join(
-            f'{name}={getattr(self, name)!r}'
-            for name in _FIELDS
-            if getattr(self, name) is not None
+            f'{name}={getattr(self, name)!r}' for name in _FIELDS if getattr(self, name) is not None
         )
         return f'{type(self).__name__}({fields})'
 

@@ -1,3 +1,3 @@
 """Version of the lanner-websocket distribution."""
 
-__version__ = "0.1.0"
+__version__ = '0.1.0'

@@ -1,0 +1,428 @@
+"""Query-string access for requests: ``params`` and the ``get_param*`` family.
+
+A mixin of :class:`lanner.Request` (and so of :class:`lanner.asgi.Request`); it relies only on
+``query_string`` and ``options`` of the request, so it is shared verbatim by both flavours.
+
+Invariants:
+
+* ``params`` is parsed on first access (never for requests that do not look at it) and cached;
+  later option changes do not re-parse it.
+* Every conversion failure is a 400 ``HTTPInvalidParam`` whose description follows Falcon's
+  wording; only programmer errors (an unsupported ``delimiter``, no media handler) raise
+  ``ValueError``.
+* ``default`` is returned unconverted when a parameter is absent, and ``store`` is written only
+  on success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+import io
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from lanner._memo import memoized
+from lanner.constants import FALSE_STRINGS, MEDIA_JSON, TRUE_STRINGS
+from lanner.errors import HTTPBadRequest, HTTPInvalidParam, HTTPMissingParam, MediaNotFoundError
+from lanner.request_helpers import UNSET as _UNSET
+
+if TYPE_CHECKING:
+    from lanner.request import RequestOptions
+
+__all__ = ('QueryParamsMixin',)
+
+_T = TypeVar('_T')
+
+_LIST_DELIMITERS = {
+    ',': ',',
+    '|': '|',
+    ' ': ' ',
+    'pipeDelimited': '|',
+    'spaceDelimited': ' ',
+}
+
+
+class QueryParamsMixin:
+    """``params``, ``has_param`` and the ``get_param*`` helpers."""
+
+    __slots__ = ()
+
+    query_string: str
+    options: RequestOptions
+
+    # ------------------------------------------------------------------------------------------
+
+    @memoized
+    def params(self) -> dict[str, Any]:
+        """Query parameters: name -> value, or a list of values when repeated."""
+        qs = self.query_string
+        if not qs:
+            return {}
+        from lanner.util.uri import parse_query_string
+
+        options = self.options
+        return parse_query_string(
+            qs, keep_blank=options.keep_blank_qs_values, csv=options.auto_parse_qs_csv
+        )
+
+    def has_param(self, name: str) -> bool:
+        """Whether the query string has parameter ``name``."""
+        return name in self.params
+
+    def get_param(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter's raw value (the last one if repeated).
+
+        Args:
+            name: Parameter name (case-sensitive).
+            required: Raise ``HTTPMissingParam`` (400) when absent.
+            store: A dict that receives ``store[name] = value`` when the parameter is found.
+            default: Returned when the parameter is absent and not required.
+        """
+        value = self.params.get(name)
+        if value is not None:
+            if type(value) is list:
+                # PERF: params hold str or list only; an exact type check beats isinstance.
+                value = value[-1]
+            if store is not None:
+                store[name] = value
+            return value
+        if required:
+            raise HTTPMissingParam(name)
+        return default
+
+    def _convert_param(
+        self,
+        name: str,
+        convert: Callable[[str], _T],
+        message: str,
+        required: bool,
+        store: dict[str, Any] | None,
+        default: Any,
+    ) -> Any:
+        value = self.get_param(name, required=required)
+        if value is None:
+            return default
+        try:
+            result = convert(value)
+        except (ValueError, TypeError, OverflowError):
+            raise HTTPInvalidParam(message, name) from None
+        if store is not None:
+            store[name] = result
+        return result
+
+    def _check_bounds(self, name: str, value: Any, min_value: Any, max_value: Any) -> None:
+        if min_value is not None and value < min_value:
+            raise HTTPInvalidParam(f'The value must be at least {min_value}', name)
+        if max_value is not None and value > max_value:
+            raise HTTPInvalidParam(f'The value may not exceed {max_value}', name)
+
+    def get_param_as_int(
+        self,
+        name: str,
+        required: bool = False,
+        min_value: int | None = None,
+        max_value: int | None = None,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as an int, optionally bounded (inclusive)."""
+        value = self._convert_param(
+            name, _to_int, 'The value must be an integer.', required, None, _UNSET
+        )
+        if value is _UNSET:
+            return default
+        self._check_bounds(name, value, min_value, max_value)
+        if store is not None:
+            store[name] = value
+        return value
+
+    def get_param_as_float(
+        self,
+        name: str,
+        required: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a float (``nan``/``inf`` accepted), optionally bounded."""
+        value = self._convert_param(
+            name, float, 'The value must be a float.', required, None, _UNSET
+        )
+        if value is _UNSET:
+            return default
+        self._check_bounds(name, value, min_value, max_value)
+        if store is not None:
+            store[name] = value
+        return value
+
+    def get_param_as_uuid(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a :class:`uuid.UUID` (hyphens optional, any case)."""
+        # Imported here: uuid is a comparatively slow import that most apps never need.
+        from uuid import UUID
+
+        return self._convert_param(
+            name, UUID, 'The value must be a UUID string.', required, store, default
+        )
+
+    def get_param_as_bool(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        blank_as_true: bool = True,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a bool.
+
+        ``true True t yes y 1 on`` are True, ``false False f no n 0 off`` are False, and an empty
+        value is ``blank_as_true``; anything else is a 400.
+        """
+        value = self.get_param(name, required=required)
+        if value is None:
+            return default
+        if value in TRUE_STRINGS:
+            result = True
+        elif value in FALSE_STRINGS:
+            result = False
+        elif not value:
+            result = blank_as_true
+        else:
+            raise HTTPInvalidParam('The value of the parameter must be "true" or "false".', name)
+        if store is not None:
+            store[name] = result
+        return result
+
+    def get_param_as_list(
+        self,
+        name: str,
+        transform: Callable[[str], Any] | None = None,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+        delimiter: str | None = None,
+    ) -> Any:
+        """Return a query parameter as a list (a single value is wrapped).
+
+        Args:
+            name: Parameter name.
+            transform: Applied to each item; a ``ValueError`` from it becomes a 400.
+            required: Raise ``HTTPMissingParam`` when absent.
+            store: Receives the list when found.
+            default: Returned when absent and not required.
+            delimiter: Split a single (non-repeated) value on ``','``, ``'|'``, ``' '``,
+                ``'pipeDelimited'`` or ``'spaceDelimited'``. Other values raise ValueError.
+        """
+        sep: str | None = None
+        if delimiter is not None:
+            sep = _LIST_DELIMITERS.get(delimiter)
+            if sep is None:
+                raise ValueError(
+                    f'Unsupported delimiter {delimiter!r} for get_param_as_list(); use one of '
+                    f'{", ".join(repr(d) for d in _LIST_DELIMITERS)}.'
+                )
+        raw = self.params.get(name)
+        if raw is None:
+            if required:
+                raise HTTPMissingParam(name)
+            return default
+        if type(raw) is list:
+            items = list(raw)
+        elif sep is not None:
+            items = raw.split(sep)
+        else:
+            items = [raw]
+        if transform is not None:
+            try:
+                items = [transform(item) for item in items]
+            except ValueError:
+                raise HTTPInvalidParam('The value is not formatted correctly.', name) from None
+        if store is not None:
+            store[name] = items
+        return items
+
+    def get_param_as_datetime(
+        self,
+        name: str,
+        format_string: str = '%Y-%m-%dT%H:%M:%S%z',
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter parsed with ``datetime.strptime(value, format_string)``."""
+        return self._convert_param(
+            name,
+            lambda value: datetime.strptime(value, format_string),
+            'The date value does not match the required format.',
+            required,
+            store,
+            default,
+        )
+
+    def get_param_as_date(
+        self,
+        name: str,
+        format_string: str = '%Y-%m-%d',
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a :class:`datetime.date` (see ``get_param_as_datetime``)."""
+
+        def convert(value: str) -> date:
+            return datetime.strptime(value, format_string).date()
+
+        return self._convert_param(
+            name,
+            convert,
+            'The date value does not match the required format.',
+            required,
+            store,
+            default,
+        )
+
+    def _deserialize_text(self, text: str, media_type: str) -> Any:
+        """Deserialise ``text`` with the request handler for ``media_type`` (ValueError if none)."""
+        handlers = self.options.media_handlers
+        handler, _, deserialize_sync = handlers._resolve(
+            media_type, self.options.default_media_type, raise_not_found=False
+        )
+        if handler is None:
+            if media_type == MEDIA_JSON:
+                from lanner.media.json import JSONHandler
+
+                handler = JSONHandler()
+                deserialize_sync = None
+            else:
+                raise ValueError(
+                    f'No request media handler is registered for {media_type!r}; add one to '
+                    'app.req_options.media_handlers.'
+                )
+        data = text.encode('utf-8')
+        if deserialize_sync is not None:
+            return deserialize_sync(data)
+        return handler.deserialize(io.BytesIO(data), media_type, len(data))
+
+    def get_param_as_media(
+        self,
+        name: str,
+        media_type: str | None = None,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Deserialise one query parameter with a request media handler.
+
+        Args:
+            name: Parameter name.
+            media_type: Handler to use (default ``options.default_media_type``); ValueError when
+                no handler is registered for it.
+            required: Raise ``HTTPMissingParam`` when absent.
+            store: Receives the result when found.
+            default: Returned when absent and not required.
+        """
+        media_type = media_type or self.options.default_media_type
+        value = self.get_param(name, required=required)
+        if value is None:
+            return default
+        try:
+            result = self._deserialize_text(value, media_type)
+        except HTTPBadRequest:
+            raise HTTPInvalidParam(
+                f'It could not be deserialized as {media_type!r}.', name
+            ) from None
+        if store is not None:
+            store[name] = result
+        return result
+
+    def get_param_as_json(
+        self,
+        name: str,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Deserialise one query parameter as JSON (400 ``HTTPInvalidParam`` if malformed)."""
+        return self.get_param_as_media(
+            name, MEDIA_JSON, required=required, store=store, default=default
+        )
+
+    def get_param_as_dict(
+        self,
+        name: str,
+        required: bool = False,
+        deep_object: bool = False,
+        delimiter: str | None = None,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+    ) -> Any:
+        """Return a query parameter as a dict.
+
+        The pair form reads a list ``k1,v1,k2,v2`` (repeated keys, CSV splitting or
+        ``delimiter``). With ``deep_object=True`` the ``name[key]=value`` parameters are
+        collected instead (first value of a repeated key) and ``delimiter`` is ignored.
+        """
+        if deep_object:
+            prefix = name + '['
+            result: dict[str, Any] = {}
+            for key, value in self.params.items():
+                if key.startswith(prefix) and key.endswith(']') and len(key) > len(prefix) + 1:
+                    inner = key[len(prefix) : -1]
+                    result[inner] = value[0] if type(value) is list else value
+            if not result:
+                if required:
+                    raise HTTPMissingParam(name)
+                return default
+        else:
+            items = self.get_param_as_list(name, required=required, delimiter=delimiter or None)
+            if items is None:
+                return default
+            if len(items) % 2:
+                raise HTTPInvalidParam('The number of list elements must be even.', name)
+            result = dict(zip(items[::2], items[1::2], strict=True))
+        if store is not None:
+            store[name] = result
+        return result
+
+    def get_query_string_as_media(
+        self, media_type: str | None = None, default_when_empty: Any = _UNSET
+    ) -> Any:
+        """Deserialise the whole (percent-decoded) query string with a media handler.
+
+        ``+`` is not turned into a space. Not cached.
+
+        Raises:
+            ValueError: No handler for ``media_type`` (default ``options.default_media_type``).
+            MediaNotFoundError: Empty query string and no ``default_when_empty``.
+            MediaMalformedError: The query string could not be parsed.
+        """
+        from lanner.util.uri import decode
+
+        media_type = media_type or self.options.default_media_type
+        text = decode(self.query_string, unquote_plus=False)
+        try:
+            return self._deserialize_text(text, media_type)
+        except MediaNotFoundError:
+            if default_when_empty is not _UNSET:
+                return default_when_empty
+            raise
+
+
+def _to_int(value: str) -> int:
+    text = value.strip()
+    digits = text[1:] if text[:1] in ('-', '+') else text
+    if not digits or not (digits.isdigit() and digits.isascii()):
+        raise ValueError(value)
+    return int(text)

@@ -1,0 +1,232 @@
+"""Command-line tools: ``lanner`` (``serve``, ``routes``) and ``lanner-inspect-app``.
+
+``lanner serve MODULE:APP [--host 127.0.0.1] [--port 8000] [--reload]``
+    Serve an App. ASGI apps run on uvicorn (``pip install "lanner[server]"``). WSGI apps run on
+    uvicorn's WSGI interface when uvicorn is installed, otherwise on the standard library's
+    ``wsgiref`` server (single-threaded; for development only).
+
+``lanner routes MODULE:APP [--json] [-v] [-i]``
+    Print what :mod:`lanner.inspect` finds in the App: routes, middleware, static routes, sinks
+    and error handlers (``--json`` for machine-readable output).
+
+``lanner-inspect-app [-r] [-v] [-i] MODULE:APP``
+    The equivalent of Falcon's ``falcon-inspect-app``.
+
+``MODULE:APP`` names a module importable from the current directory and an attribute in it: an
+App, or a callable taking no arguments that returns one (an app factory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+__all__ = ('load_app', 'main', 'make_parser', 'inspect_app_main', 'route_main')
+
+_SERVER_HINT = 'pip install "lanner[server]"'
+
+
+def _is_app(obj: object) -> bool:
+    from lanner.app import App
+
+    return isinstance(obj, App)
+
+
+def _resolve(parser: argparse.ArgumentParser, app_module: str) -> tuple[Any, bool]:
+    """Import ``MODULE:APP``; return the App and whether the attribute was a factory."""
+    if ':' not in app_module:
+        parser.error(
+            f'{app_module!r} is not of the form MODULE:APP (for example "myproject.app:app").'
+        )
+    module_name, _, attribute = app_module.partition(':')
+    if not module_name or not attribute:
+        parser.error(f'{app_module!r} is not of the form MODULE:APP (both parts are required).')
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        parser.error(f'could not import {module_name!r}: {exc}')
+    try:
+        app = getattr(module, attribute)
+    except AttributeError:
+        parser.error(f'{attribute!r} not found in module {module_name!r}')
+    factory = False
+    if not _is_app(app) and callable(app):
+        factory = True
+        try:
+            app = app()
+        except TypeError:
+            parser.error(
+                f'{app_module} is neither an App nor a factory that can be called without '
+                'arguments.'
+            )
+    if not _is_app(app):
+        parser.error(f'{app_module} did not produce a lanner App (got {type(app).__name__}).')
+    return app, factory
+
+
+def load_app(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Any:
+    """Load the App named by ``args.app_module`` (errors go through ``parser.error``)."""
+    return _resolve(parser, args.app_module)[0]
+
+
+# ---------------------------------------------------------------------- lanner-inspect-app
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``lanner-inspect-app`` (same options as falcon-inspect-app)."""
+    parser = argparse.ArgumentParser(
+        prog='lanner-inspect-app', description='Print the routes and components of an App.'
+    )
+    parser.add_argument('-r', '--route_only', action='store_true', help='Print only the routes.')
+    parser.add_argument(
+        '-v', '--verbose', action='store_true', help='Add source locations to the output.'
+    )
+    parser.add_argument(
+        '-i',
+        '--internal',
+        action='store_true',
+        help='Include the default responders and error handlers the framework adds.',
+    )
+    parser.add_argument('app_module', help='MODULE:APP, e.g. "myproject.app:app".')
+    return parser
+
+
+def inspect_app_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``lanner-inspect-app``."""
+    from lanner import inspect
+
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    app = load_app(parser, args)
+    if args.route_only:
+        visitor = inspect.StringVisitor(args.verbose, args.internal)
+        for route in inspect.inspect_routes(app):
+            print(visitor.process(route))
+    else:
+        print(inspect.inspect_app(app).to_string(args.verbose, args.internal))
+
+
+def route_main() -> NoReturn:
+    """Falcon's retired ``falcon-print-routes``: explain the replacement and exit with 2."""
+    print(
+        'The "print-routes" command is no longer supported; use "lanner-inspect-app MODULE:APP" '
+        'or "lanner routes MODULE:APP" instead.'
+    )
+    raise SystemExit(2)
+
+
+# ---------------------------------------------------------------------- lanner
+
+
+def _main_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = argparse.ArgumentParser(prog='lanner', description='lanner command-line tools.')
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND', required=True)
+
+    serve = commands.add_parser('serve', help='Serve an App (uvicorn, or wsgiref for WSGI).')
+    serve.add_argument('app_module', metavar='MODULE:APP')
+    serve.add_argument('--host', default='127.0.0.1', help='Interface to bind (127.0.0.1).')
+    serve.add_argument('--port', type=int, default=8000, help='Port to bind (8000).')
+    serve.add_argument(
+        '--reload', action='store_true', help='Restart when source files change (uvicorn).'
+    )
+
+    routes = commands.add_parser('routes', help='Print the routes and components of an App.')
+    routes.add_argument('app_module', metavar='MODULE:APP')
+    routes.add_argument('--json', action='store_true', help='Print JSON instead of text.')
+    routes.add_argument('-v', '--verbose', action='store_true', help='Add source locations.')
+    routes.add_argument('-i', '--internal', action='store_true', help='Include framework defaults.')
+    return parser, {'serve': serve, 'routes': routes}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``lanner`` command."""
+    parser, subparsers = _main_parser()
+    args = parser.parse_args(argv)
+    subparser = subparsers[args.command]
+    if args.command == 'routes':
+        _routes(subparser, args)
+    else:
+        _serve(subparser, args)
+
+
+def _routes(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from lanner import inspect
+
+    app = load_app(parser, args)
+    info = inspect.inspect_app(app)
+    if args.json:
+        data = inspect.DictVisitor(internal=args.internal).process(info)
+        if not args.verbose:
+            _drop_source_info(data)
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(info.to_string(args.verbose, args.internal))
+
+
+def _drop_source_info(data: Any) -> None:
+    if isinstance(data, dict):
+        data.pop('source_info', None)
+        for value in data.values():
+            _drop_source_info(value)
+    elif isinstance(data, list):
+        for item in data:
+            _drop_source_info(item)
+
+
+def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    app, factory = _resolve(parser, args.app_module)
+    asgi = bool(app._ASGI)
+    try:
+        import uvicorn
+    except ImportError:
+        if asgi:
+            parser.exit(
+                2,
+                f'lanner serve: an ASGI app needs the uvicorn server, which is not installed. '
+                f'Install it with: {_SERVER_HINT}\n',
+            )
+        if args.reload:
+            parser.exit(
+                2,
+                f'lanner serve: --reload needs the uvicorn server, which is not installed. '
+                f'Install it with: {_SERVER_HINT}\n',
+            )
+        _serve_wsgiref(app, args.host, args.port)
+        return
+
+    options: dict[str, Any] = {
+        'host': args.host,
+        'port': args.port,
+        'interface': 'asgi3' if asgi else 'wsgi',
+    }
+    if args.reload:
+        # The reloader re-imports the app in a child process, so it needs the import string.
+        uvicorn.run(args.app_module, reload=True, factory=factory, **options)
+    else:
+        uvicorn.run(app, **options)
+
+
+def _serve_wsgiref(app: Any, host: str, port: int) -> None:
+    from wsgiref.simple_server import make_server
+
+    print(
+        f'uvicorn is not installed ({_SERVER_HINT}); serving with wsgiref, which handles one '
+        f'request at a time and is meant for development only.\n'
+        f'Listening on http://{host}:{port} (press CTRL+C to quit)',
+        flush=True,
+    )
+    with make_server(host, port, app) as server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == '__main__':  # pragma: no cover
+    main()

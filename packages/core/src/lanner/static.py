@@ -1,0 +1,364 @@
+"""Static file routes: ``App.add_static_route(prefix, directory, ...)``.
+
+Invariants (security first; every refusal is a 404 so probing learns nothing):
+
+* Only regular files at or below ``directory`` are ever opened. The request path is validated
+  lexically (no ``..`` escape, no absolute remainder, no backslashes, control characters,
+  Windows-special characters or over-long names), then resolved with :func:`os.path.realpath`
+  and checked to still lie inside the resolved directory, so symlinks pointing outside are
+  refused. The file is opened with ``O_NOFOLLOW``/``O_NONBLOCK`` and its identity re-checked
+  with ``fstat`` so a swapped path or a FIFO can neither leak data nor hang the worker.
+* HEAD and conditional hits (304) never open the file; only ``stat`` runs.
+* The body is a bounded reader: it never yields more than the ``Content-Length`` announced,
+  even if the file grows while it is being sent, and it reads in chunks the server asks for.
+* The async flavour runs every filesystem call (stat, open, read, close) in the default
+  executor, so a slow disk never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+import os
+import re
+import stat
+from typing import Any, BinaryIO
+
+from lanner.errors import HTTPBadRequest, HTTPNotFound, HTTPRangeNotSatisfiable
+from lanner.status_codes import HTTP_200, HTTP_206, HTTP_304
+
+__all__ = ('StaticRoute', 'StaticRouteAsync')
+
+# Control characters, C1 controls, the replacement character (a sign of undecodable input), the
+# characters Windows forbids or treats specially, and backslash (a separator on Windows).
+_DISALLOWED = re.compile('[\x00-\x1f\x7f-\x9f\ufffd~?<>:*|\'"\\\\]')
+_MAX_REMAINDER = 512
+_CHUNK = 64 * 1024
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, 'O_NONBLOCK', 0)
+    | getattr(os, 'O_NOFOLLOW', 0)
+    | getattr(os, 'O_CLOEXEC', 0)
+    | getattr(os, 'O_BINARY', 0)
+)
+
+
+class _NotServable(Exception):
+    """The path does not name a regular file we may serve (missing, directory, outside...)."""
+
+
+class _BoundedReader:
+    """A file reader that stops after ``length`` bytes, starting at ``offset``."""
+
+    __slots__ = ('_file', '_offset', '_remaining')
+
+    def __init__(self, file: BinaryIO, offset: int, length: int) -> None:
+        self._file = file
+        self._offset = offset
+        self._remaining = length
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._remaining <= 0:
+            return b''
+        if self._offset:
+            self._file.seek(self._offset)
+            self._offset = 0
+        if size is None or size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._file.read(size)
+        if not data:
+            self._remaining = 0
+            return b''
+        self._remaining -= len(data)
+        return data
+
+    def __iter__(self) -> _BoundedReader:
+        return self
+
+    def __next__(self) -> bytes:
+        data = self.read(_CHUNK)
+        if not data:
+            raise StopIteration
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class _AsyncBoundedReader:
+    """The async face of :class:`_BoundedReader`: reads and close run in the executor."""
+
+    __slots__ = ('_reader',)
+
+    def __init__(self, reader: _BoundedReader) -> None:
+        self._reader = reader
+
+    async def read(self, size: int | None = -1) -> bytes:
+        data: bytes = await _in_executor(self._reader.read, size)
+        return data
+
+    def __aiter__(self) -> _AsyncBoundedReader:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data = await self.read(_CHUNK)
+        if not data:
+            raise StopAsyncIteration
+        return data
+
+    async def close(self) -> None:
+        await _in_executor(self._reader.close)
+
+
+async def _in_executor(func: Any, *args: Any) -> Any:
+    import asyncio  # already imported by any running event loop; kept out of `import lanner`
+
+    return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+
+def _inside(path: str, directory: str) -> bool:
+    try:
+        return path != directory and os.path.commonpath([path, directory]) == directory
+    except ValueError:  # different drives on Windows
+        return False
+
+
+class StaticRoute:
+    """Serve the files under ``directory`` for request paths that start with ``prefix``.
+
+    Args:
+        prefix: The URL path prefix, e.g. ``'/static'``; must start with ``/``.
+        directory: Absolute path (``str`` or :class:`pathlib.Path`) of the directory to serve.
+        downloadable: Add ``Content-Disposition: attachment`` so browsers save the file.
+        fallback_filename: File served when the requested one does not exist (and for the bare
+            prefix), e.g. ``'index.html'`` for single-page apps; relative to ``directory`` or
+            absolute, and it must exist.
+
+    Raises:
+        ValueError: ``prefix`` or ``directory`` is invalid, or the fallback file does not exist.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        directory: str | os.PathLike[str],
+        downloadable: bool = False,
+        fallback_filename: str | None = None,
+    ) -> None:
+        if not isinstance(prefix, str) or not prefix.startswith('/'):
+            raise ValueError(f'The static route prefix must start with "/", got {prefix!r}.')
+        if '//' in prefix:
+            raise ValueError(f'The static route prefix may not contain "//", got {prefix!r}.')
+        directory = os.path.normpath(os.fspath(directory))
+        if not os.path.isabs(directory):
+            raise ValueError(
+                f'The static route directory must be an absolute path, got {directory!r}. '
+                'Build it from a known location, e.g. pathlib.Path(__file__).parent / "static".'
+            )
+        fallback = None
+        if fallback_filename is not None:
+            fallback = os.path.normpath(os.path.join(directory, fallback_filename))
+            if not os.path.isfile(fallback):
+                raise ValueError(
+                    f'The fallback file {fallback_filename!r} does not exist in {directory!r} '
+                    '(or is not a regular file).'
+                )
+
+        self._prefix = prefix if prefix.endswith('/') else prefix + '/'
+        self._directory = directory
+        self._fallback_filename = fallback
+        self._downloadable = bool(downloadable)
+
+    @property
+    def prefix(self) -> str:
+        """The URL prefix, always ending with ``/``."""
+        return self._prefix
+
+    @property
+    def directory(self) -> str:
+        """The normalised absolute directory served."""
+        return self._directory
+
+    @property
+    def fallback_filename(self) -> str | None:
+        """Absolute path of the fallback file, if any."""
+        return self._fallback_filename
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether responses carry ``Content-Disposition: attachment``."""
+        return self._downloadable
+
+    def match(self, path: str) -> bool:
+        """Whether this route serves ``path`` (the percent-decoded request path)."""
+        if path.startswith(self._prefix):
+            return True
+        return self._fallback_filename is not None and path == self._prefix[:-1]
+
+    # ------------------------------------------------------------------ path checks
+
+    def _requested_file(self, path: str) -> str | None:
+        """The absolute file path requested, ``None`` for "use the fallback", or 404."""
+        if not self.match(path):
+            raise HTTPNotFound()
+        remainder = path[len(self._prefix) :]
+        if not remainder:
+            if self._fallback_filename is None:
+                raise HTTPNotFound()
+            return None
+        if (
+            len(remainder) > _MAX_REMAINDER
+            or remainder != remainder.strip()
+            or remainder.endswith('.')
+            or '//' in remainder
+            or _DISALLOWED.search(remainder)
+        ):
+            raise HTTPNotFound()
+        normalized = os.path.normpath(remainder)
+        if (
+            normalized == '..'
+            or normalized.startswith('../')
+            or normalized.startswith('/')
+            or os.path.isabs(normalized)
+        ):
+            raise HTTPNotFound()
+        return os.path.join(self._directory, normalized)
+
+    def _locate(self, file_path: str | None) -> tuple[str, os.stat_result]:
+        """Resolve the file to serve (falling back if configured) and ``stat`` it."""
+        if file_path is not None:
+            try:
+                return self._stat_regular(file_path, contained=True)
+            except _NotServable:
+                if self._fallback_filename is None:
+                    raise HTTPNotFound() from None
+        assert self._fallback_filename is not None
+        try:
+            return self._stat_regular(self._fallback_filename, contained=False)
+        except _NotServable:
+            raise HTTPNotFound() from None
+
+    def _stat_regular(self, file_path: str, contained: bool) -> tuple[str, os.stat_result]:
+        try:
+            real = os.path.realpath(file_path)
+            if contained and not _inside(real, os.path.realpath(self._directory)):
+                raise _NotServable(file_path)
+            info = os.stat(real)
+        except (OSError, ValueError) as exc:
+            raise _NotServable(file_path) from exc
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotServable(file_path)
+        return real, info
+
+    @staticmethod
+    def _open(real: str, info: os.stat_result) -> BinaryIO:
+        try:
+            fd = os.open(real, _OPEN_FLAGS)
+        except OSError:
+            raise HTTPNotFound() from None
+        try:
+            opened = os.fstat(fd)
+            if (
+                not stat.S_ISREG(opened.st_mode)
+                or opened.st_ino != info.st_ino
+                or opened.st_dev != info.st_dev
+            ):
+                raise HTTPNotFound()
+            return os.fdopen(fd, 'rb')
+        except BaseException:
+            os.close(fd)
+            raise
+
+    # ------------------------------------------------------------------ response
+
+    @staticmethod
+    def _options(resp: Any) -> None:
+        resp.status = HTTP_200
+        resp.set_header('Allow', 'GET')
+        resp.set_header('Content-Length', '0')
+
+    def _prepare(
+        self, req: Any, resp: Any, real: str, info: os.stat_result
+    ) -> tuple[int, int] | None:
+        """Set every header; return ``(offset, length)`` of the body, or None for no body."""
+        types = resp.options.static_media_types
+        extension = os.path.splitext(real)[1]
+        resp.content_type = (
+            types.get(extension) or types.get(extension.lower()) or 'application/octet-stream'
+        )
+        resp.set_header('Accept-Ranges', 'bytes')
+        size = info.st_size
+        mtime = int(info.st_mtime)
+        etag = f'{mtime:x}-{size:x}'
+        resp.set_header('ETag', f'"{etag}"')
+        modified = datetime.fromtimestamp(mtime, timezone.utc)
+        resp.last_modified = modified
+        if self._downloadable:
+            resp.downloadable_as = os.path.basename(real)
+
+        if_none_match = req.if_none_match
+        if if_none_match is not None:
+            not_modified = if_none_match == ['*'] or any(str(tag) == etag for tag in if_none_match)
+        else:
+            since = req.if_modified_since
+            if since is not None and since.tzinfo is None:
+                since = since.replace(tzinfo=timezone.utc)
+            not_modified = since is not None and modified <= since
+        if not_modified:
+            resp.status = HTTP_304
+            return None
+
+        offset, length = 0, size
+        if size and req.range is not None and req.range_unit == 'bytes':
+            first, last = req.range
+            if first < 0:
+                first = max(0, size + first)
+                last = size - 1
+            elif first >= size:
+                raise HTTPRangeNotSatisfiable(size)
+            elif last < 0 or last >= size:
+                last = size - 1
+            resp.status = HTTP_206
+            resp.set_header('Content-Range', f'bytes {first}-{last}/{size}')
+            offset, length = first, last - first + 1
+        else:
+            resp.status = HTTP_200
+        return offset, length
+
+    def __call__(self, req: Any, resp: Any, **kwargs: Any) -> None:
+        """Serve the file for ``req.path`` (any method; OPTIONS answers ``Allow: GET``)."""
+        if req.method == 'OPTIONS':
+            self._options(resp)
+            return
+        real, info = self._locate(self._requested_file(req.path))
+        body = self._prepare(req, resp, real, info)
+        if body is None:
+            return
+        offset, length = body
+        if req.method == 'HEAD':
+            resp.set_header('Content-Length', str(length))
+            return
+        file = self._open(real, info)
+        resp.set_stream(_BoundedReader(file, offset, length), length)
+
+
+class StaticRouteAsync(StaticRoute):
+    """:class:`StaticRoute` for ASGI apps: filesystem calls run in the default executor."""
+
+    async def __call__(  # type: ignore[override]
+        self, req: Any, resp: Any, ws: Any = None, **kwargs: Any
+    ) -> None:
+        if ws is not None:
+            raise HTTPBadRequest()
+        if req.method == 'OPTIONS':
+            self._options(resp)
+            return
+        real, info = await _in_executor(self._locate, self._requested_file(req.path))
+        body = self._prepare(req, resp, real, info)
+        if body is None:
+            return
+        offset, length = body
+        if req.method == 'HEAD':
+            resp.set_header('Content-Length', str(length))
+            return
+        file = await _in_executor(self._open, real, info)
+        resp.set_stream(_AsyncBoundedReader(_BoundedReader(file, offset, length)), length)

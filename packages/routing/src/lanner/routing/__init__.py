@@ -1,0 +1,59 @@
+"""lanner-routing: the default compiled router, field converters and static routes.
+
+``lanner.routing`` mirrors ``falcon.routing``. The helpers a router needs
+(:func:`map_http_methods`, :func:`set_default_responders`, the static routes) live in
+lanner-core so third-party routers depend on lanner-core only; they are re-exported here.
+"""
+
+from __future__ import annotations
+
+from lanner.routing._version import __version__
+from lanner.routing.compiled import (
+    CompiledRouter,
+    CompiledRouterNode,
+    CompiledRouterOptions,
+    ConverterDict,
+    UnacceptableRouteError,
+    UnknownRouteError,
+    URLBuildError,
+)
+from lanner.routing.converters import (
+    BaseConverter,
+    DateTimeConverter,
+    FloatConverter,
+    IntConverter,
+    PathConverter,
+    UUIDConverter,
+)
+from lanner.routing.static import StaticRoute, StaticRouteAsync
+from lanner.routing.util import (
+    SuffixedMethodNotFoundError,
+    map_http_methods,
+    set_default_responders,
+)
+
+DefaultRouter = CompiledRouter
+"""Alias of :class:`CompiledRouter`, the router an App uses when none is given."""
+
+__all__ = (
+    'BaseConverter',
+    'CompiledRouter',
+    'CompiledRouterNode',
+    'CompiledRouterOptions',
+    'ConverterDict',
+    'DateTimeConverter',
+    'DefaultRouter',
+    'FloatConverter',
+    'IntConverter',
+    'PathConverter',
+    'StaticRoute',
+    'StaticRouteAsync',
+    'SuffixedMethodNotFoundError',
+    'UUIDConverter',
+    'URLBuildError',
+    'UnacceptableRouteError',
+    'UnknownRouteError',
+    '__version__',
+    'map_http_methods',
+    'set_default_responders',
+)

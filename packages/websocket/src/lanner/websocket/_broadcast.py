@@ -1,0 +1,238 @@
+"""Fan-out of one message to many WebSocket connections (chat rooms, live feeds).
+
+Invariants:
+- A broadcast serializes its message once and sends it to every member concurrently.
+- It never waits longer than ``send_timeout`` for any member: a member whose send has not
+  finished by then is too slow; it is dropped (removed and closed in the background with
+  ``slow_close_code``), and the others are not held up by it.
+- A member whose send fails (the client is gone, or any other error) is dropped as well; one bad
+  connection never makes a broadcast raise.
+- Membership changes during a broadcast are safe: each broadcast works on a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+import logging
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lanner.errors import OperationNotAllowed, WebSocketDisconnected
+
+if TYPE_CHECKING:
+    from lanner.websocket._connection import WebSocket
+
+__all__ = ('BroadcastResult', 'Broadcaster')
+
+_logger = logging.getLogger('lanner')
+
+
+class BroadcastResult(NamedTuple):
+    """What one broadcast achieved."""
+
+    sent: int
+    """Members the message was handed to."""
+    dropped: int
+    """Members removed because they were closed, failed or were too slow."""
+
+
+class Broadcaster:
+    """A set of accepted WebSocket connections that messages can be broadcast to.
+
+    Typical use in a chat resource::
+
+        room = Broadcaster()
+
+        async def on_websocket(self, req, ws):
+            await ws.accept()
+            with room.joined(ws):
+                async for text in ...:  # e.g. while True: text = await ws.receive_text()
+                    await room.broadcast_text(text)
+
+    Args:
+        send_timeout: Seconds a single member may take to accept a message before it is
+            considered too slow and dropped.
+        slow_close_code: Close code sent to members dropped for being too slow (1008, Policy
+            Violation, by default).
+        close_timeout: Seconds allowed for closing a dropped member in the background.
+    """
+
+    __slots__ = ('_closing', '_members', 'close_timeout', 'send_timeout', 'slow_close_code')
+
+    def __init__(
+        self,
+        *,
+        send_timeout: float = 5.0,
+        slow_close_code: int = 1008,
+        close_timeout: float = 5.0,
+    ) -> None:
+        if not send_timeout > 0:
+            raise ValueError(
+                f'send_timeout must be a positive number of seconds, not {send_timeout!r}.'
+            )
+        if not close_timeout > 0:
+            raise ValueError(
+                f'close_timeout must be a positive number of seconds, not {close_timeout!r}.'
+            )
+        from lanner.websocket._checks import check_close_code
+
+        self.send_timeout = send_timeout
+        self.slow_close_code = check_close_code(slow_close_code)
+        self.close_timeout = close_timeout
+        # dict, not set: iteration follows join order, which keeps delivery order predictable.
+        self._members: dict[WebSocket, None] = {}
+        self._closing: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ membership
+
+    def add(self, ws: WebSocket) -> None:
+        """Add an accepted connection (a closed one is ignored).
+
+        Raises:
+            OperationNotAllowed: ``ws`` has not been accepted yet.
+        """
+        if ws.unaccepted:
+            raise OperationNotAllowed(
+                'Only accepted WebSocket connections can join a Broadcaster; call '
+                'await ws.accept() first.'
+            )
+        if not ws.closed:
+            self._members[ws] = None
+
+    def discard(self, ws: WebSocket) -> None:
+        """Remove ``ws`` if it is a member."""
+        self._members.pop(ws, None)
+
+    @contextmanager
+    def joined(self, ws: WebSocket) -> Iterator[WebSocket]:
+        """``with broadcaster.joined(ws):`` — membership for the duration of the block."""
+        self.add(ws)
+        try:
+            yield ws
+        finally:
+            self.discard(ws)
+
+    def __contains__(self, ws: object) -> bool:
+        return ws in self._members
+
+    def __len__(self) -> int:
+        return len(self._members)
+
+    def __iter__(self) -> Iterator[WebSocket]:
+        return iter(tuple(self._members))
+
+    def __repr__(self) -> str:
+        return f'<Broadcaster members={len(self._members)} send_timeout={self.send_timeout}>'
+
+    # ------------------------------------------------------------------ broadcasting
+
+    async def broadcast_text(
+        self, payload: str, *, exclude: WebSocket | None = None
+    ) -> BroadcastResult:
+        """Send a text message to every member (except ``exclude``)."""
+        if not isinstance(payload, str):
+            raise TypeError(f'broadcast_text() needs a str, not {type(payload).__name__}.')
+        return await self._broadcast('send_text', payload, exclude)
+
+    async def broadcast_data(
+        self, payload: bytes | bytearray | memoryview, *, exclude: WebSocket | None = None
+    ) -> BroadcastResult:
+        """Send a binary message to every member (except ``exclude``)."""
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise TypeError(
+                f'broadcast_data() needs bytes, bytearray or memoryview, not '
+                f'{type(payload).__name__}.'
+            )
+        return await self._broadcast('send_data', bytes(payload), exclude)
+
+    async def broadcast_json(
+        self, obj: object, *, exclude: WebSocket | None = None
+    ) -> BroadcastResult:
+        """Serialize ``obj`` as JSON once and send it as text to every member."""
+        from lanner.websocket._connection import _shared_handler
+
+        text = _shared_handler('json').serialize(obj)
+        return await self._broadcast('send_text', text, exclude)
+
+    async def broadcast_msgpack(
+        self, obj: object, *, exclude: WebSocket | None = None
+    ) -> BroadcastResult:
+        """Pack ``obj`` as MessagePack once and send it as binary to every member."""
+        from lanner.websocket._connection import _shared_handler
+
+        data = bytes(_shared_handler('msgpack').serialize(obj))
+        return await self._broadcast('send_data', data, exclude)
+
+    async def close_all(self, code: int = 1001, reason: str | None = None) -> None:
+        """Close every member (1001, Going Away, by default) and empty the set."""
+        members = tuple(self._members)
+        self._members.clear()
+        if members:
+            await asyncio.gather(
+                *(self._close_quietly(ws, code, reason) for ws in members),
+            )
+
+    async def _broadcast(
+        self, method: str, payload: Any, exclude: WebSocket | None
+    ) -> BroadcastResult:
+        members = self._members
+        targets: list[WebSocket] = []
+        dropped = 0
+        for ws in tuple(members):
+            if ws is exclude:
+                continue
+            if ws.closed:
+                del members[ws]
+                dropped += 1
+            else:
+                targets.append(ws)
+        if not targets:
+            return BroadcastResult(0, dropped)
+
+        loop = asyncio.get_running_loop()
+        tasks = {loop.create_task(getattr(ws, method)(payload)): ws for ws in targets}
+        try:
+            done, pending = await asyncio.wait(tasks, timeout=self.send_timeout)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            raise
+
+        sent = 0
+        for task in done:
+            ws = tasks[task]
+            error = None if task.cancelled() else task.exception()
+            if error is None and not task.cancelled():
+                sent += 1
+                continue
+            dropped += 1
+            members.pop(ws, None)
+            if not isinstance(error, WebSocketDisconnected):
+                _logger.warning(
+                    'Dropping WebSocket %s after a failed broadcast: %r', ws.path, error
+                )
+                self._close_in_background(ws, 1011)
+        for task in pending:
+            task.cancel()
+            ws = tasks[task]
+            dropped += 1
+            members.pop(ws, None)
+            _logger.info(
+                'Dropping WebSocket %s: it did not take a broadcast within %ss',
+                ws.path,
+                self.send_timeout,
+            )
+            self._close_in_background(ws, self.slow_close_code)
+        return BroadcastResult(sent, dropped)
+
+    def _close_in_background(self, ws: WebSocket, code: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._close_quietly(ws, code, None))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _close_quietly(self, ws: WebSocket, code: int, reason: str | None) -> None:
+        try:
+            await asyncio.wait_for(ws.close(code, reason), self.close_timeout)
+        except Exception as ex:  # a dead client must not disturb anybody else
+            _logger.debug('Closing WebSocket %s failed: %r', ws.path, ex)
