@@ -262,7 +262,7 @@ def peak(fw: Any, flavour: str) -> str:
     rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
     return (
         f'100 MiB upload: tracemalloc peak {traced / 1024:,.0f} KiB, '
-        f'max RSS growth {rss_growth:,} KiB'
+        f'max RSS {rss_before:,} KiB before, growth {rss_growth:,} KiB'
     )
 
 

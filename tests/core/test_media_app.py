@@ -404,11 +404,6 @@ def test_chunked_asgi_body_over_limit_is_413() -> None:
     assert result.json == {'media': 'x' * 500}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='asgi.Request.get_media resets stream._max_size when it returns, but the multipart '
-    'form is read lazily afterwards (requested from the request/response owner)',
-)
 def test_chunked_asgi_multipart_over_limit_is_413() -> None:
     import lanner.asgi
 
@@ -459,11 +454,6 @@ def test_max_body_size_decorator_sets_request_attribute() -> None:
     assert Thing.on_post.__name__ == 'on_post'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='Request.get_media must honour req.max_body_size set by the per-route decorator '
-    '(requested from the request/response owner)',
-)
 def test_per_route_override(make_app: Any, asgi: bool) -> None:
     class Upload:
         if asgi:
@@ -481,4 +471,28 @@ def test_per_route_override(make_app: Any, asgi: bool) -> None:
     app = make_app()
     app.req_options.max_body_size = 10
     app.add_route('/up', Upload())
-    assert Client(app).post('/up', json='x' * 100).status_code == 200
+    app.add_route('/echo', echo_resource(asgi))
+    client = Client(app)
+    assert client.post('/up', json='x' * 100).json == 'x' * 100
+    assert client.post('/up', json='x' * 1000).status_code == 413
+    # Other routes keep the app-wide limit.
+    assert client.post('/echo', json='x' * 100).status_code == 413
+
+
+def test_per_call_override_beats_route(make_app: Any, asgi: bool) -> None:
+    class Upload:
+        if asgi:
+
+            @max_body_size(10)
+            async def on_post(self, req: Any, resp: Any) -> None:
+                resp.media = await req.get_media(max_size=None)
+
+        else:
+
+            @max_body_size(10)
+            def on_post(self, req: Any, resp: Any) -> None:
+                resp.media = req.get_media(max_size=None)
+
+    app = make_app()
+    app.add_route('/up', Upload())
+    assert Client(app).post('/up', json='x' * 1000).json == 'x' * 1000

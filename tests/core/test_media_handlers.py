@@ -191,6 +191,19 @@ def test_copy_is_shallow_and_same_class() -> None:
     assert 'text/x' not in original
 
 
+def test_copies_do_not_share_the_resolution_cache() -> None:
+    import copy
+
+    original = Handlers()
+    original._resolve('application/json', 'application/json')
+    for duplicate in (copy.copy(original), original.copy()):
+        replacement = JSONHandler()
+        duplicate['application/json'] = replacement
+        assert duplicate._resolve('application/json', 'x/y')[0] is replacement
+        assert original._resolve('application/json', 'x/y')[0] is original['application/json']
+        assert duplicate._resolve('application/json', 'x/y')[0] is replacement
+
+
 def test_subclassed_handler_has_no_fast_path() -> None:
     class Loud(JSONHandler):
         def serialize(self, media: object, content_type: str | None = None) -> bytes:

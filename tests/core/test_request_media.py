@@ -290,3 +290,56 @@ def test_nothing_is_parsed_until_asked(asgi: bool) -> None:
     )
     # Building the request parsed none of the (partly invalid) headers.
     assert not {'params', 'cookies', 'date', 'content_length', 'headers'} & set(req.__dict__)
+
+
+def test_route_level_max_body_size_override(asgi: bool) -> None:
+    options = lanner.RequestOptions()
+    options.max_body_size = 4
+    req = _json_req(asgi, b'[1, 2, 3]', options=options)
+    assert req.max_body_size == 4
+    req.max_body_size = 100
+    assert req.max_body_size == 100
+    assert get_media(req) == [1, 2, 3]
+    # A per-call limit beats the route limit.
+    req2 = _json_req(asgi, b'[1, 2, 3]', options=options)
+    req2.max_body_size = None
+    with pytest.raises(errors.HTTPContentTooLarge):
+        get_media(req2, max_size=3)
+
+
+@pytest.mark.parametrize('value', [-1, 1.5, '10', True])
+def test_invalid_body_limits_are_rejected(asgi: bool, value: Any) -> None:
+    options = lanner.RequestOptions()
+    with pytest.raises(ValueError, match='max_body_size'):
+        options.max_body_size = value
+    req = _json_req(asgi, b'[]')
+    with pytest.raises(ValueError, match='max_body_size'):
+        req.max_body_size = value
+    with pytest.raises(ValueError, match='max_size'):
+        get_media(req, max_size=value)
+
+
+def test_media_decorator_sets_route_limit(asgi: bool, make_app: Any) -> None:
+    from support.harness import Client
+
+    limit = lanner.media.max_body_size(1000)
+
+    class Resource:
+        if asgi:
+
+            @limit
+            async def on_post(self, req: Any, resp: Any) -> None:
+                resp.media = {'n': len(await req.get_media())}
+
+        else:
+
+            @limit
+            def on_post(self, req: Any, resp: Any) -> None:
+                resp.media = {'n': len(req.get_media())}
+
+    app = make_app()
+    app.req_options.max_body_size = 10
+    app.add_route('/up', Resource())
+    result = Client(app).post('/up', json=list(range(100)))
+    assert result.status_code == 200
+    assert result.json == {'n': 100}

@@ -19,7 +19,7 @@ from lanner.routing import CompiledRouter, UnacceptableRouteError, URLBuildError
 from lanner.routing._reverse import split_complex
 
 SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # Small alphabets make collisions (shared prefixes, literals inside values) likely.
@@ -229,7 +229,7 @@ def ref_find(roots: list[RefNode], path: str) -> tuple[str, dict[str, Any]] | No
         segment = segments[i]
         ordered = (
             [n for n in nodes if n.spec.kind == 'lit' and n.raw == segment]
-            + [n for n in nodes if n.spec.kind == 'complex'][::-1]
+            + [n for n in nodes if n.spec.kind == 'complex']
             + [n for n in nodes if n.spec.kind in ('field', 'int', 'path')]
         )
         for node in ordered:
@@ -254,8 +254,30 @@ def ref_find(roots: list[RefNode], path: str) -> tuple[str, dict[str, Any]] | No
     return visit(roots, 0, {})
 
 
+@st.composite
+def sibling_templates(draw: st.DrawFn) -> list[SegmentSpec]:
+    """Templates sharing their first segment, so their second segments compete as siblings."""
+    names: list[str] = []
+    depth = draw(st.integers(2, 3))
+    second = draw(
+        st.sampled_from(['complex', 'complex', 'any']).flatmap(
+            lambda kind: segment_specs(last=depth == 2, names=names).filter(
+                lambda spec: kind == 'any' or spec.kind == 'complex'
+            )
+        )
+    )
+    rest = [draw(segment_specs(last=True, names=names))] if depth == 3 else []
+    return [SegmentSpec('lit', ['p']), second, *rest]
+
+
 @SETTINGS
-@given(data=st.data(), specs_list=st.lists(templates(), min_size=1, max_size=10))
+@given(
+    data=st.data(),
+    specs_list=st.one_of(
+        st.lists(templates(), min_size=1, max_size=10),
+        st.lists(sibling_templates(), min_size=2, max_size=10),
+    ),
+)
 def test_many_templates_follow_the_documented_precedence(
     data: st.DataObject, specs_list: list[list[SegmentSpec]]
 ) -> None:
@@ -281,6 +303,44 @@ def test_many_templates_follow_the_documented_precedence(
         else:
             assert found is not None, (path, expected)
             assert (found[3], found[2]) == expected, path
+
+
+@st.composite
+def competing_segments(draw: st.DrawFn) -> list[list[SegmentSpec]]:
+    """Complex (and maybe one plain) segments under one prefix, built from a tiny alphabet so
+    that one segment value often fits several of them and the order of trial decides."""
+    count = draw(st.integers(2, 4))
+    result = []
+    for i in range(count):
+        fields = draw(st.integers(1, 2))
+        literals = [draw(st.text('.-', max_size=1)) for _ in range(fields + 1)]
+        if fields == 1 and not literals[0] and not literals[1]:
+            literals[1] = '.'
+        names = [f'c{i}_{j}' for j in range(fields)]
+        result.append([SegmentSpec('lit', ['p']), SegmentSpec('complex', literals, names)])
+    if draw(st.booleans()):
+        result.append([SegmentSpec('lit', ['p']), SegmentSpec('field', [], ['plain'])])
+    return result
+
+
+@SETTINGS
+@given(specs_list=competing_segments(), values=st.lists(st.text('a.-', min_size=1, max_size=5)))
+def test_competing_complex_segments_are_tried_in_registration_order(
+    specs_list: list[list[SegmentSpec]], values: list[str]
+) -> None:
+    router = CompiledRouter()
+    roots: list[RefNode] = []
+    for specs in specs_list:
+        template = template_text(specs)
+        try:
+            router.add_route(template, Res())
+        except UnacceptableRouteError:
+            continue
+        ref_insert(roots, specs, template)
+    for value in values:
+        expected = ref_find(roots, '/p/' + value)
+        found = router.find('/p/' + value)
+        assert (None if found is None else (found[3], found[2])) == expected, value
 
 
 @SETTINGS

@@ -89,10 +89,17 @@ class TestFanOut:
         broker = EventBroker()
         with pytest.raises(TypeError, match='SSEvent'):
             broker.publish({'data': 'x'})  # type: ignore[arg-type]
+        broker.publish(SSEvent(data='before'))
         bad = SSEvent(data='x')
         bad.event = 'a\nb'
         with pytest.raises(ValueError, match='line break'):
             broker.publish(bad)
+        # A refused event leaves no trace: resumption still lines up.
+        seen = broker.publish(SSEvent(data='seen'))
+        broker.publish(SSEvent(data='missed'))
+        stream = broker.subscribe(seen.event_id)
+        assert payloads(await take(stream, 1)) == ['missed']
+        await stream.aclose()
 
     async def test_serialized_once_per_handler(self) -> None:
         calls = 0

@@ -16,6 +16,9 @@ from ws_driver import WSDriver
 def page() -> Any:
     import importlib
 
+    # The page's code builds lanner.asgi.App() without router=, i.e. with lanner-routing.
+    pytest.importorskip('lanner.routing', reason='the page examples use the default router')
+
     import page_examples
 
     # A fresh module per test: the example keeps state (the chat's connection set).

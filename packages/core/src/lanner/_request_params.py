@@ -25,6 +25,7 @@ from lanner._memo import memoized
 from lanner.constants import FALSE_STRINGS, MEDIA_JSON, TRUE_STRINGS
 from lanner.errors import HTTPBadRequest, HTTPInvalidParam, HTTPMissingParam, MediaNotFoundError
 from lanner.request_helpers import UNSET as _UNSET
+from lanner.util.uri import decode, parse_query_string
 
 if TYPE_CHECKING:
     from lanner.request import RequestOptions
@@ -58,8 +59,6 @@ class QueryParamsMixin:
         qs = self.query_string
         if not qs:
             return {}
-        from lanner.util.uri import parse_query_string
-
         options = self.options
         return parse_query_string(
             qs, keep_blank=options.keep_blank_qs_values, csv=options.auto_parse_qs_csv
@@ -408,8 +407,6 @@ class QueryParamsMixin:
             MediaNotFoundError: Empty query string and no ``default_when_empty``.
             MediaMalformedError: The query string could not be parsed.
         """
-        from lanner.util.uri import decode
-
         media_type = media_type or self.options.default_media_type
         text = decode(self.query_string, unquote_plus=False)
         try:

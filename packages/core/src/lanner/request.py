@@ -28,9 +28,13 @@ from lanner.errors import (
     HTTPMissingHeader,
     MediaNotFoundError,
 )
+from lanner.forwarded import parse_forwarded_header
 from lanner.request_helpers import UNSET as _UNSET
 from lanner.stream import BoundedStream
+from lanner.util.mediatypes import best_match, quality
+from lanner.util.misc import http_date_to_dt
 from lanner.util.structures import Context
+from lanner.util.uri import parse_query_string
 
 if TYPE_CHECKING:
     from typing import IO
@@ -316,8 +320,6 @@ class Request(QueryParamsMixin):
         value = self._raw_header(wsgi_key, lower_name)
         if value is None:
             return None
-        from lanner.util.misc import http_date_to_dt
-
         try:
             return http_date_to_dt(value)
         except (ValueError, OverflowError):
@@ -406,8 +408,6 @@ class Request(QueryParamsMixin):
         value = self.get_header(header, required=required)
         if value is None:
             return None
-        from lanner.util.misc import http_date_to_dt
-
         try:
             return http_date_to_dt(value, obs_date=obs_date)
         except (ValueError, OverflowError):
@@ -524,8 +524,6 @@ class Request(QueryParamsMixin):
         value = self._raw_header('HTTP_FORWARDED', 'forwarded')
         if value is None:
             return None
-        from lanner.forwarded import parse_forwarded_header
-
         return parse_forwarded_header(value)
 
     @memoized
@@ -602,8 +600,6 @@ class Request(QueryParamsMixin):
         accept = self.accept
         if accept == media_type or accept == '*/*':
             return True
-        from lanner.util.mediatypes import quality
-
         try:
             return quality(media_type, accept) > 0.0
         except ValueError:
@@ -635,8 +631,6 @@ class Request(QueryParamsMixin):
         Returns:
             The best candidate, or None when none is acceptable or Accept is malformed.
         """
-        from lanner.util.mediatypes import best_match
-
         try:
             preferred = best_match(list(media_types), self.accept)
         except ValueError:
@@ -821,8 +815,6 @@ class Request(QueryParamsMixin):
             return
         if not text:
             return
-        from lanner.util.uri import parse_query_string
-
         options = self.options
         extra = parse_query_string(
             text, keep_blank=options.keep_blank_qs_values, csv=options.auto_parse_qs_csv

@@ -11,10 +11,10 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from lanner.util.structures import ETag
+from lanner.util.structures import ETag
+from lanner.util.uri import parse_host
 
 __all__ = (
     'UNSET',
@@ -163,8 +163,6 @@ def parse_etags(value: str) -> list[ETag | str] | None:
     and otherwise the entity-tags in header order as :class:`~lanner.ETag` objects (``is_weak``
     set for ``W/"..."``). Unquoted tags are tolerated (the tag is taken verbatim).
     """
-    from lanner.util.structures import ETag
-
     value = value.strip()
     if value == '*':
         return ['*']
@@ -250,12 +248,26 @@ def parse_range_unit(value: str) -> str:
     return unit.strip()
 
 
+# Header name -> WSGI environ key. Apps look up a handful of names, so after warm-up every
+# ``get_header`` is one dict hit; bounded because names can come from data.
+_WSGI_KEYS: dict[str, str] = {}
+_WSGI_KEYS_MAX = 512
+
+
 def header_to_wsgi_key(name: str) -> str:
     """``'X-Foo'`` -> ``'HTTP_X_FOO'``; Content-Type/Length map to their un-prefixed keys."""
+    try:
+        # PERF: skips upper()/replace()/concatenation for names seen before.
+        return _WSGI_KEYS[name]
+    except KeyError:
+        pass
     key = name.upper().replace('-', '_')
-    if key == 'CONTENT_TYPE' or key == 'CONTENT_LENGTH':
-        return key
-    return 'HTTP_' + key
+    if key != 'CONTENT_TYPE' and key != 'CONTENT_LENGTH':
+        key = 'HTTP_' + key
+    if len(_WSGI_KEYS) >= _WSGI_KEYS_MAX:
+        _WSGI_KEYS.clear()
+    _WSGI_KEYS[name] = key
+    return key
 
 
 def any_to_str(value: Any) -> str:
@@ -270,8 +282,6 @@ def split_host(host: str, default_port: int | None) -> tuple[str, int | None]:
     error: ``req.host``/``req.uri`` are read by logging and error handling, which must keep
     working for hostile requests.
     """
-    from lanner.util.uri import parse_host
-
     try:
         return parse_host(host, default_port=default_port)
     except ValueError:

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from lanner import response_helpers as helpers
 from lanner.constants import _DEFAULT_STATIC_MEDIA_TYPES, DEFAULT_MEDIA_TYPE
 from lanner.errors import HeaderNotSupported
+from lanner.util.misc import code_to_http_status, dt_to_http, http_status_to_code
 from lanner.util.structures import Context
+from lanner.util.uri import encode_check_escaped, encode_value
 
 if TYPE_CHECKING:
     from http.cookies import SimpleCookie
@@ -147,15 +149,11 @@ def _header_property(
 
 
 def _encode_uri(value: Any) -> str:
-    from lanner.util.uri import encode_check_escaped
-
     return encode_check_escaped(str(value))
 
 
 def _http_date(value: Any) -> str:
     if isinstance(value, datetime):
-        from lanner.util.misc import dt_to_http
-
         return dt_to_http(value)
     return str(value)
 
@@ -223,8 +221,6 @@ class Response:
         self.context = self.context_type()
 
     def __repr__(self) -> str:
-        from lanner.util.misc import code_to_http_status
-
         return f'<{type(self).__name__}: {code_to_http_status(self.status)}>'
 
     # ------------------------------------------------------------------------------------------
@@ -234,8 +230,6 @@ class Response:
     @property
     def status_code(self) -> int:
         """The status as an int; assigning sets :attr:`status`."""
-        from lanner.util.misc import http_status_to_code
-
         return http_status_to_code(self.status)
 
     @status_code.setter
@@ -405,8 +399,6 @@ class Response:
             crossorigin: ``'anonymous'`` or ``'use-credentials'`` (case-insensitive).
             link_extension: Extra ``(param, value)`` pairs, emitted as ``; param=value``.
         """
-        from lanner.util.uri import encode_check_escaped, encode_value
-
         if ' ' in rel or '//' in rel:
             rel = ' '.join(
                 encode_check_escaped(part) if '//' in part else part for part in rel.split()

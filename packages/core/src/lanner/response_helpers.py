@@ -19,6 +19,9 @@ import re
 import types
 from typing import TYPE_CHECKING, Any
 
+from lanner.util.misc import dt_to_http, secure_filename
+from lanner.util.uri import encode_value
+
 __all__ = (
     'InvalidHeaderError',
     'cookie_module',
@@ -133,9 +136,6 @@ def format_content_disposition(value: str, disposition_type: str = 'attachment')
     non-ASCII or control characters get a sanitised ASCII ``filename`` fallback plus the exact
     name percent-encoded in ``filename*``, so no file name can break the header.
     """
-    from lanner.util.misc import secure_filename
-    from lanner.util.uri import encode_value
-
     if value.isascii() and _BAD_VALUE_CHAR_RE.search(value) is None:
         quoted = value.replace('\\', '\\\\').replace('"', '\\"')
         return f'{disposition_type}; filename="{quoted}"'
@@ -252,8 +252,6 @@ def normalise_same_site(same_site: str) -> str:
 
 def format_cookie_expires(expires: datetime) -> str:
     """``Wdy, DD Mon YYYY HH:MM:SS GMT`` in UTC (naive datetimes are taken as UTC)."""
-    from lanner.util.misc import dt_to_http
-
     if expires.tzinfo is not None:
         expires = expires.astimezone(timezone.utc).replace(tzinfo=None)
     return dt_to_http(expires)

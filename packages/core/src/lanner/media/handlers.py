@@ -92,6 +92,9 @@ class Handlers(UserDict):  # type: ignore[type-arg]
         """Return a shallow copy (same class, same handler instances)."""
         return type(self)(dict(self.data))
 
+    # UserDict's own __copy__ would share the resolution cache between the copies.
+    __copy__ = copy
+
     @overload
     def _resolve(
         self, media_type: str | None, default: str, raise_not_found: Literal[True] = ...

@@ -206,10 +206,10 @@ class EventBroker:
             )
         if self._closed:
             raise RuntimeError('EventBroker.publish() was called after close()')
-        self._seq += 1
-        seq = self._seq
+        seq = self._seq + 1
         event_id = event.event_id if event.event_id is not None else f'{self._id_prefix}{seq}'
-        published = _freeze(event, event_id)
+        published = _freeze(event, event_id)  # validates; nothing is changed if it raises
+        self._seq = seq
         self._last_id = event_id
 
         if self._replay_size:

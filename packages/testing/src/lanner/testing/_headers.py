@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 import re
-from typing import Any, Union
+from typing import Any
 
 __all__ = (
     'HeadersArg',
@@ -17,7 +17,7 @@ __all__ = (
     'parse_set_cookie',
 )
 
-HeadersArg = Union[Mapping[str, Any], Iterable[tuple[str, Any]], None]
+HeadersArg = Mapping[str, Any] | Iterable[tuple[str, Any]] | None
 """Request headers as a mapping or an iterable of ``(name, value)`` pairs."""
 
 

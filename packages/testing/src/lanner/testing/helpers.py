@@ -20,7 +20,6 @@ import sys
 import time
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
-import lanner
 from lanner.constants import SINGLETON_HEADERS
 from lanner.testing._asgi_events import (
     ASGILifespanEventEmitter,
@@ -38,6 +37,7 @@ from lanner.testing.srmock import StartResponseMock
 from lanner.util.deprecation import deprecated
 from lanner.util.misc import http_now
 from lanner.util.uri import decode as _uri_decode
+from lanner.version import __version__
 
 if TYPE_CHECKING:
     from lanner.asgi import Request as ASGIRequest
@@ -67,7 +67,7 @@ __all__ = (
 DEFAULT_HOST = 'falconframework.org'
 """Host name used by the builders and ``simulate_*`` unless ``host`` is given."""
 
-DEFAULT_UA = f'falcon-client/{lanner.__version__}'
+DEFAULT_UA = f'falcon-client/{__version__}'
 """``User-Agent`` added to simulated requests that do not set one (Falcon's value, for ported
 tests; the version is lanner's)."""
 
@@ -193,7 +193,7 @@ def create_environ(
 
     environ: dict[str, Any] = {
         'SERVER_PROTOCOL': f'HTTP/{http_version}',
-        'SERVER_SOFTWARE': f'lanner-testing/{lanner.__version__}',
+        'SERVER_SOFTWARE': f'lanner-testing/{__version__}',
         'SCRIPT_NAME': _normalise_root_path(root_path or app),
         'REQUEST_METHOD': method,
         'PATH_INFO': path_info,

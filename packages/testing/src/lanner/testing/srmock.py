@@ -9,7 +9,7 @@ from lanner.util.structures import CaseInsensitiveDict
 
 __all__ = ('StartResponseMock',)
 
-_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
 class StartResponseMock:

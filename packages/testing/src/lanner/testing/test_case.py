@@ -36,15 +36,15 @@ class TestCase(unittest.TestCase, TestClient):
         # Not TestClient.__init__ via super(): that would re-run unittest's __init__.
         TestClient.__init__(self, None)  # type: ignore[arg-type]
 
-    @property  # type: ignore[override]
+    @property
     def app(self) -> Callable[..., Any]:
         """The app under test (a plain ``lanner.App()`` unless you assign one)."""
         if self._app is None:
-            import lanner
+            from lanner.app import App
 
             # Created lazily: lanner.App() needs lanner-routing for its default router, and a
             # test case that assigns its own app (or router) must not depend on it.
-            self._app = lanner.App()
+            self._app = App()
         return self._app
 
     @app.setter
