@@ -93,8 +93,11 @@ def build_apps(fw: Any, asgi: bool) -> Any:
                 sizes = []
                 async for part in await req.get_media():
                     if part.filename:
-                        await part.stream.pipe(NullSink())
-                        sizes.append(part.stream.tell())
+                        sink = NullSink()
+                        total = 0
+                        while chunk := await part.stream.read(65536):
+                            total += sink.write(chunk)
+                        sizes.append(total)
                     else:
                         sizes.append(len(await part.data))
                 resp.media = sizes

@@ -6,10 +6,10 @@ import threading
 from typing import Any
 
 import pytest
+from support.harness import Client, resource
 
 import lanner
 from lanner.util.sync import async_to_sync, sync_to_async, wrap_sync_to_async
-from support.harness import Client, resource
 
 
 class SyncResource:

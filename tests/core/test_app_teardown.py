@@ -9,11 +9,11 @@ import threading
 from typing import Any
 
 import pytest
+from support.harness import Client, build_environ, build_scope, resource
+from support.simple_router import SimpleRouter
 
 import lanner
 import lanner.asgi
-from support.harness import Client, build_environ, build_scope, resource
-from support.simple_router import SimpleRouter
 
 
 class Teardown:
@@ -39,7 +39,9 @@ class Teardown:
 
 def wsgi_app(*components: object, on_get: Any = None) -> lanner.App:
     app = lanner.App(router=SimpleRouter(), middleware=list(components))
-    app.add_route('/', resource(False, on_get=on_get or (lambda req, resp: setattr(resp, 'text', 'hi'))))
+    app.add_route(
+        '/', resource(False, on_get=on_get or (lambda req, resp: setattr(resp, 'text', 'hi')))
+    )
     return app
 
 

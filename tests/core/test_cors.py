@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.harness import Client, resource
 
 import lanner
-from support.harness import Client, resource
 
 CORS_HEADERS = (
     'access-control-allow-origin',
@@ -186,9 +186,7 @@ def test_credentials_matrix(
     make_app: Any, asgi: bool, allow_credentials: Any, origin: str, expected: dict[str, str]
 ) -> None:
     cors = lanner.CORSMiddleware(allow_credentials=allow_credentials)
-    result = client_for(make_app, asgi, middleware=[cors]).get(
-        '/items', headers={'Origin': origin}
-    )
+    result = client_for(make_app, asgi, middleware=[cors]).get('/items', headers={'Origin': origin})
     assert cors_headers(result) == expected
     # With credentials configured, the answer depends on the Origin value.
     assert result.headers.get('vary') == (None if allow_credentials is None else 'Origin')

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import logging
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from support.harness import Client, build_scope, call_asgi_async, middleware, resource
 
 import lanner
 from lanner.util.deprecation import DeprecatedWarning
-from support.harness import Client, build_scope, call_asgi_async, middleware, resource
 
 
 def handler(asgi: bool, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -317,8 +318,9 @@ def test_unknown_method_is_400(make_app: Any, asgi: bool) -> None:
 
 
 def test_non_latin1_header_gives_500_on_asgi() -> None:
-    import lanner.asgi
     from support.simple_router import SimpleRouter
+
+    import lanner.asgi
 
     app = lanner.asgi.App(router=SimpleRouter())
 

@@ -7,15 +7,17 @@ from typing import Any
 import warnings
 
 import pytest
+from support.harness import Client, middleware
 
 import lanner
 import lanner.hooks
-from support.harness import Client, middleware
 
 # ---------------------------------------------------------------------- WSGI resources
 
 
-def add_header(req: Any, resp: Any, resource: Any, params: dict[str, Any], name: str, value: str = '1') -> None:
+def add_header(
+    req: Any, resp: Any, resource: Any, params: dict[str, Any], name: str, value: str = '1'
+) -> None:
     resp.append_header('X-Hooks', f'{name}={value}')
 
 
@@ -62,7 +64,9 @@ class ClassHooksSync:
 # ---------------------------------------------------------------------- ASGI resources
 
 
-async def add_header_async(req: Any, resp: Any, resource: Any, params: dict[str, Any], name: str, value: str = '1') -> None:
+async def add_header_async(
+    req: Any, resp: Any, resource: Any, params: dict[str, Any], name: str, value: str = '1'
+) -> None:
     resp.append_header('X-Hooks', f'{name}={value}')
 
 
@@ -71,7 +75,9 @@ async def convert_id_async(req: Any, resp: Any, resource: Any, params: dict[str,
     params['injected'] = 'yes'
 
 
-async def after_header_async(req: Any, resp: Any, resource: Any, name: str, value: str = '1') -> None:
+async def after_header_async(
+    req: Any, resp: Any, resource: Any, name: str, value: str = '1'
+) -> None:
     resp.append_header('X-After', f'{name}={value}')
 
 
@@ -130,8 +136,11 @@ def test_class_decoration_wraps_every_responder(make_app: Any, asgi: bool) -> No
     app.add_route('/things', cls())
     app.add_route('/things/items', cls(), suffix='items')
     client = Client(app)
-    for method, path, text in (('GET', '/things', 'get'), ('POST', '/things', 'post'),
-                               ('GET', '/things/items', 'items')):
+    for method, path, text in (
+        ('GET', '/things', 'get'),
+        ('POST', '/things', 'post'),
+        ('GET', '/things/items', 'items'),
+    ):
         result = client.request(method, path)
         assert result.text == text
         assert result.headers['x-hooks'] == 'class=1'
@@ -342,7 +351,7 @@ def test_sync_action_on_async_responder_is_rejected_at_decoration() -> None:
     def sync_action(req: Any, resp: Any, resource: Any, params: Any) -> None:
         pass
 
-    with pytest.raises(lanner.CompatibilityError, match='sync_action.*async def'):
+    with pytest.raises(lanner.CompatibilityError, match=r'sync_action.*async def'):
 
         class Res:
             @lanner.before(sync_action)
@@ -351,7 +360,7 @@ def test_sync_action_on_async_responder_is_rejected_at_decoration() -> None:
 
 
 def test_async_action_on_sync_responder_is_rejected_at_decoration() -> None:
-    with pytest.raises(lanner.CompatibilityError, match='coroutine function.*synchronous'):
+    with pytest.raises(lanner.CompatibilityError, match=r'coroutine function.*synchronous'):
 
         @lanner.after(after_header_async, 'x')
         class Res:

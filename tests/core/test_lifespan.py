@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.simple_router import SimpleRouter
 
 import lanner.asgi
 import lanner.util.deprecation
-from support.simple_router import SimpleRouter
 
 
 async def run_lifespan(
@@ -120,7 +120,7 @@ def test_sync_lifespan_methods_are_rejected_at_registration() -> None:
         def process_startup(self, scope: Any, event: Any) -> None:
             pass
 
-    with pytest.raises(lanner.CompatibilityError, match='process_startup.*async def'):
+    with pytest.raises(lanner.CompatibilityError, match=r'process_startup.*async def'):
         make(SyncStartup())
 
 

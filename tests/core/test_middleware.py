@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from support.harness import Client, middleware, resource
 
 import lanner
-from support.harness import Client, middleware, resource
 
 
 class Boom(Exception):
@@ -154,7 +155,8 @@ def test_complete_in_process_request_skips_routing_and_responder(
         component(asgi, 'B', log, complete='process_request'),
         component(asgi, 'C', log),
         middleware(
-            asgi, process_response=lambda req, resp, res, ok: templates.append((req.uri_template, res))
+            asgi,
+            process_response=lambda req, resp, res, ok: templates.append((req.uri_template, res)),
         ),
     ]
     result = build(make_app, asgi, comps, independent, log).get('/items/1')
@@ -274,22 +276,21 @@ def test_every_process_response_failing_still_answers(
     ]
 
 
+@pytest.mark.parametrize('stage', ['process_request', 'process_resource', 'process_response'])
 def test_unhandled_exception_in_each_stage_gives_500(
-    make_app: Any, asgi: bool, independent: bool
+    make_app: Any, asgi: bool, independent: bool, stage: str
 ) -> None:
-    for stage in ('process_request', 'process_resource', 'process_response'):
-        log: list[Any] = []
+    reached: list[str] = []
 
-        def fail(*args: Any) -> None:
-            raise RuntimeError('unexpected')
+    def fail(*args: Any) -> None:
+        raise RuntimeError('unexpected')
 
-        app = make_app(
-            middleware=middleware(asgi, **{stage: fail}), independent_middleware=independent
-        )
-        app.add_route('/', resource(asgi, on_get=lambda req, resp: log.append('responder')))
-        result = Client(app).get('/')
-        assert result.status_code == 500, stage
-        assert result.json == {'title': '500 Internal Server Error'}
+    app = make_app(middleware=middleware(asgi, **{stage: fail}), independent_middleware=independent)
+    app.add_route('/', resource(asgi, on_get=lambda req, resp: reached.append('responder')))
+    result = Client(app).get('/')
+    assert result.status_code == 500
+    assert result.json == {'title': '500 Internal Server Error'}
+    assert reached == ([] if stage != 'process_response' else ['responder'])
 
 
 def test_http_status_in_process_request(make_app: Any, asgi: bool, independent: bool) -> None:
@@ -408,7 +409,9 @@ class LifespanOnly:
 
 def test_flavour_mismatch_is_a_compatibility_error(make_app: Any, asgi: bool) -> None:
     if asgi:
-        with pytest.raises(lanner.CompatibilityError, match=r'SyncOnly\.process_response.*async def'):
+        with pytest.raises(
+            lanner.CompatibilityError, match=r'SyncOnly\.process_response.*async def'
+        ):
             make_app(middleware=SyncOnly())
         with pytest.raises(lanner.CompatibilityError, match='process_request_ws'):
             make_app(middleware=SyncWebSocket())

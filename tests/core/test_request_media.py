@@ -343,3 +343,19 @@ def test_media_decorator_sets_route_limit(asgi: bool, make_app: Any) -> None:
     result = Client(app).post('/up', json=list(range(100)))
     assert result.status_code == 200
     assert result.json == {'n': 100}
+
+
+def test_asgi_limit_counts_the_first_event() -> None:
+    options = lanner.RequestOptions()
+    options.max_body_size = 8
+    # One event, no Content-Length: the whole body arrives with the App's first receive().
+    req = make_request(
+        True,
+        'POST',
+        headers={'Content-Type': 'application/json'},
+        body=b'[1, 2, 3, 4, 5, 6]',
+        content_length=False,
+        options=options,
+    )
+    with pytest.raises(errors.HTTPContentTooLarge):
+        get_media(req)

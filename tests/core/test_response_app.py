@@ -169,3 +169,40 @@ def test_response_context_and_options(asgi: bool, make_app: Callable[..., Any]) 
     app.resp_options.secure_cookies_by_default = False
     app.add_route('/r', resource(asgi, on_get=on_get))
     assert Client(app).get('/r').json == {'note': 'n', 'secure': False}
+
+
+class _Event:
+    """Any object with serialize() can be yielded to resp.sse (no lanner-sse needed)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def serialize(self, handler: Any = None) -> bytes:
+        return f'data: {self.text}\n\n'.encode()
+
+
+def test_asgi_sse_through_the_seam() -> None:
+    import lanner.asgi
+
+    async def emitter() -> AsyncIterator[Any]:
+        yield _Event('one')
+        yield _Event('two')
+
+    class Resource:
+        async def on_get(self, req: Any, resp: Any) -> None:
+            resp.text = 'ignored: sse wins'
+            resp.sse = emitter()
+
+    app = lanner.asgi.App(router=_router())
+    app.add_route('/events', Resource())
+
+    async def run() -> Any:
+        from support.harness import build_scope, call_asgi_async
+
+        return await call_asgi_async(app, build_scope('GET', '/events'))
+
+    result = asyncio.run(run())
+    assert result.status_code == 200
+    assert result.headers['content-type'] == 'text/event-stream'
+    assert 'content-length' not in result.headers
+    assert result.content == b'data: one\n\ndata: two\n\n'

@@ -383,3 +383,16 @@ def test_append_link_cannot_inject(resp: Any) -> None:
         resp.append_link('/x', 'next', title='a\r\nX-Evil: 1')
     resp.append_link('/x\r\nX-Evil: 1', 'next')
     assert '\r' not in resp.get_header('link')
+
+
+def test_sse_keepalive_interval_validated_on_assignment() -> None:
+    options = lanner.ResponseOptions()
+    options.sse_keepalive_interval = 2
+    assert options.sse_keepalive_interval == 2.0
+    options.sse_keepalive_interval = None
+    assert options.sse_keepalive_interval is None
+    with pytest.raises(ValueError):
+        options.sse_keepalive_interval = 0
+    with pytest.raises(TypeError):
+        options.sse_keepalive_interval = '15'  # type: ignore[assignment]
+    assert options.sse_keepalive_interval is None

@@ -1,4 +1,4 @@
-"""Helpers shared by the routing tests (imported as a plain module: tests/routing is on sys.path)."""
+"""Helpers shared by the routing tests (a plain module: tests/routing is on sys.path)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 import uuid
 
 import pytest
+from routing_helpers import Resource, matched
 
 from lanner.routing import (
     BaseConverter,
@@ -21,7 +22,6 @@ from lanner.routing import (
     UUIDConverter,
 )
 from lanner.routing import converters as converters_module
-from routing_helpers import Resource, matched
 
 
 class TestIntConverter:
@@ -118,7 +118,8 @@ class TestUUIDConverter:
         assert UUIDConverter().convert(value) == self.EXAMPLE
 
     @pytest.mark.parametrize(
-        'value', ['', 'x', '6f1c2a3e-0b4d-4e5f-8a9b-0c1d2e3f4a5', '6f1c2a3e-0b4d-4e5f-8a9b-0c1d2e3f4a5bb']
+        'value',
+        ['', 'x', '6f1c2a3e-0b4d-4e5f-8a9b-0c1d2e3f4a5', '6f1c2a3e-0b4d-4e5f-8a9b-0c1d2e3f4a5bb'],
     )
     def test_rejected(self, value: str) -> None:
         assert UUIDConverter().convert(value) is None
@@ -251,7 +252,7 @@ class TestCustomConverters:
                 return value
 
         router = CompiledRouter()
-        with pytest.raises(UnacceptableRouteError, match="converter 'late' .* is not registered"):
+        with pytest.raises(UnacceptableRouteError, match=r"converter 'late' .* is not registered"):
             router.add_route('/x/{v:late}', Resource())
         router.options.converters['late'] = Anything
         router.add_route('/x/{v:late}', Resource('r'))

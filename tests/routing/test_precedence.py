@@ -6,10 +6,10 @@ import threading
 from typing import Any
 
 import pytest
+from routing_helpers import Resource, matched
 
 from lanner.routing import CompiledRouter
 from lanner.routing._compiler import INLINE_LITERALS
-from routing_helpers import Resource, matched
 
 
 def build(*templates: str) -> CompiledRouter:

@@ -13,14 +13,13 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from lanner.routing import CompiledRouter, UnacceptableRouteError, URLBuildError
 from lanner.routing._reverse import split_complex
 
-SETTINGS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Small alphabets make collisions (shared prefixes, literals inside values) likely.
 LITERAL_CHARS = 'ab.-_~:é'
@@ -364,7 +363,7 @@ def test_complex_split_is_the_leftmost_greedy_regex_split(literals: list[str], t
 @st.composite
 def python_value(draw: st.DrawFn, spec: SegmentSpec, name: str) -> Any:
     if spec.kind == 'int':
-        return draw(st.integers(-10**6, 10**6))
+        return draw(st.integers(-(10**6), 10**6))
     if spec.kind == 'path':
         return draw(st.text(VALUE_CHARS + '/?#', max_size=8))
     return draw(st.text(VALUE_CHARS + LITERAL_CHARS + '?#/+', max_size=5))
@@ -376,9 +375,7 @@ def test_url_for_round_trips_or_refuses(data: st.DataObject, specs: list[Segment
     router = CompiledRouter()
     template = template_text(specs)
     router.add_route(template, Res(), name='t')
-    params = {
-        name: data.draw(python_value(spec, name)) for spec in specs for name in spec.names
-    }
+    params = {name: data.draw(python_value(spec, name)) for spec in specs for name in spec.names}
     try:
         path = router.url_for('t', **params)
     except URLBuildError:

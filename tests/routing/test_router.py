@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 import pytest
+from routing_helpers import Resource
 
 from lanner import constants, responders
 from lanner.errors import HTTPBadRequest, HTTPMethodNotAllowed, HTTPRouteNotFound
@@ -18,7 +19,6 @@ from lanner.routing import (
     map_http_methods,
     set_default_responders,
 )
-from routing_helpers import Resource
 
 
 class FakeResp:
@@ -166,7 +166,9 @@ class TestMethodMap:
         setattr(resource, 'on_version-control', responder)
         assert method_map_for(resource)['VERSION-CONTROL'] is responder
 
-    def test_custom_methods_appended_before_add_route(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_custom_methods_appended_before_add_route(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.setattr(constants, 'COMBINED_METHODS', [*constants.COMBINED_METHODS, 'PURGE'])
         resource = Things()
         resource.on_purge = lambda req, resp: None  # type: ignore[attr-defined]

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 import email.utils
 import io
 import os
 from pathlib import Path
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from support.harness import Client, resource
 
 from lanner import static
 from lanner.errors import HTTPBadRequest
 from lanner.routing import StaticRoute, StaticRouteAsync
-from support.harness import Client, resource
 
 CONTENT = b'hello world'
 
@@ -125,7 +126,9 @@ class TestServing:
             ('noext', 'application/octet-stream'),
         ],
     )
-    def test_content_types(self, serve: Callable[..., Client], name: str, content_type: str) -> None:
+    def test_content_types(
+        self, serve: Callable[..., Client], name: str, content_type: str
+    ) -> None:
         result = serve().get(f'/static/{name}')
         assert result.status_code == 200
         assert result.headers['content-type'] == content_type
@@ -151,8 +154,8 @@ class TestServing:
         assert client.get('/static/sub/b.css').headers['content-disposition'] == (
             'attachment; filename="b.css"'
         )
-        assert client.get('/static/café.txt').headers['content-disposition'].startswith(
-            'attachment;'
+        assert (
+            client.get('/static/café.txt').headers['content-disposition'].startswith('attachment;')
         )
 
     def test_large_file_streams_in_chunks(self, serve: Callable[..., Client], tree: Path) -> None:
@@ -191,14 +194,23 @@ class TestServing:
     ) -> None:
         app = make_app()
         app.add_static_route('/static', str(tree))
-        app.add_route('/static/a.txt', resource(asgi, on_get=lambda req, resp: setattr(resp, 'text', 'route')))
+        app.add_route(
+            '/static/a.txt', resource(asgi, on_get=lambda req, resp: setattr(resp, 'text', 'route'))
+        )
         assert Client(app).get('/static/a.txt').text == 'route'
 
 
 class TestNotFound:
     @pytest.mark.parametrize(
         'path',
-        ['/static/missing.txt', '/static/sub', '/static/sub/', '/static/', '/static', '/static/sub/nope'],
+        [
+            '/static/missing.txt',
+            '/static/sub',
+            '/static/sub/',
+            '/static/',
+            '/static',
+            '/static/sub/nope',
+        ],
     )
     def test_missing_and_directories(self, serve: Callable[..., Client], path: str) -> None:
         assert serve().get(path).status_code == 404
@@ -244,7 +256,9 @@ class TestNotFound:
             assert result.status_code == 404, path
             assert b'SECRET' not in result.content
 
-    def test_symlink_pointing_outside_is_refused(self, serve: Callable[..., Client], tree: Path) -> None:
+    def test_symlink_pointing_outside_is_refused(
+        self, serve: Callable[..., Client], tree: Path
+    ) -> None:
         (tree / 'escape.txt').symlink_to(tree.parent / 'secret.txt')
         (tree / 'escape_dir').symlink_to(tree.parent, target_is_directory=True)
         (tree / 'sub' / 'up.txt').symlink_to('../../secret.txt')
@@ -276,7 +290,9 @@ class TestNotFound:
         assert client.get('/static/escape.txt').status_code == 404
 
     @pytest.mark.skipif(not hasattr(os, 'mkfifo'), reason='needs FIFOs')
-    def test_fifo_is_refused_without_hanging(self, serve: Callable[..., Client], tree: Path) -> None:
+    def test_fifo_is_refused_without_hanging(
+        self, serve: Callable[..., Client], tree: Path
+    ) -> None:
         os.mkfifo(tree / 'pipe.txt')
         assert serve().get('/static/pipe.txt').status_code == 404
 
@@ -291,7 +307,13 @@ class TestNotFound:
 class TestFallback:
     def test_missing_files_get_the_fallback(self, serve: Callable[..., Client]) -> None:
         client = serve(fallback_filename='index.html')
-        for path in ('/static/missing', '/static/deep/link/route', '/static/sub', '/static', '/static/'):
+        for path in (
+            '/static/missing',
+            '/static/deep/link/route',
+            '/static/sub',
+            '/static',
+            '/static/',
+        ):
             result = client.get(path)
             assert result.status_code == 200, path
             assert result.content == b'<h1>index</h1>'
@@ -397,7 +419,9 @@ class TestConditional:
         self, serve: Callable[..., Client], tree: Path
     ) -> None:
         client = serve(fallback_filename='index.html')
-        result = client.get('/static/missing', headers={'If-None-Match': self.etag(tree, 'index.html')})
+        result = client.get(
+            '/static/missing', headers={'If-None-Match': self.etag(tree, 'index.html')}
+        )
         assert result.status_code == 304
 
 
@@ -439,7 +463,9 @@ class TestRanges:
         result = serve().get('/static/a.txt', headers={'Range': 'items=0-1'})
         assert (result.status_code, result.content) == (200, CONTENT)
 
-    @pytest.mark.parametrize('header', ['bytes=a-b', 'bytes=5-1', 'bytes=0-1,3-4', 'bytes', 'bytes=-0'])
+    @pytest.mark.parametrize(
+        'header', ['bytes=a-b', 'bytes=5-1', 'bytes=0-1,3-4', 'bytes', 'bytes=-0']
+    )
     def test_malformed_range_is_400(self, serve: Callable[..., Client], header: str) -> None:
         assert serve().get('/static/a.txt', headers={'Range': header}).status_code == 400
 

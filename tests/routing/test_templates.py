@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 import pytest
+from routing_helpers import Resource, matched
 
 from lanner.routing import CompiledRouter, UnacceptableRouteError
-
-from routing_helpers import Resource, matched
 
 
 @pytest.mark.parametrize(

@@ -101,9 +101,9 @@ async def test_slow_client_is_dropped_without_holding_up_the_others(
         slow.send_gate.clear()  # this client's network is stuck
         started = time.monotonic()
         await a.send_text('tick')
-        # The fast client gets the message right away, not after the timeout.
+        # The fast client gets the message while the slow one is still being waited for.
         assert await c.receive_text() == 'tick'
-        assert time.monotonic() - started < 0.15
+        assert slow.close_event is None
         assert await a.receive_text() == 'ack 1 1'
         elapsed = time.monotonic() - started
         assert 0.15 <= elapsed < 1.5

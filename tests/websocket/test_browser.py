@@ -27,9 +27,7 @@ import pytest
 pytestmark = [pytest.mark.server, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = next(
-    (p for p in (shutil.which(n) for n in ('chromium', 'chromium-browser')) if p), None
-)
+CHROMIUM = next((p for p in (shutil.which(n) for n in ('chromium', 'chromium-browser')) if p), None)
 
 
 def _example_app() -> Any:
@@ -98,7 +96,9 @@ class Page:
 
     async def call(self, method: str, **params: Any) -> Any:
         message_id = next(self.ids)
-        await self.connection.send(json.dumps({'id': message_id, 'method': method, 'params': params}))
+        await self.connection.send(
+            json.dumps({'id': message_id, 'method': method, 'params': params})
+        )
         while True:
             reply = json.loads(await asyncio.wait_for(self.connection.recv(), 10))
             if reply.get('id') == message_id:

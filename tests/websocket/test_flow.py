@@ -200,7 +200,7 @@ async def test_first_event_on_old_spec_has_no_reason(ws_app: Any) -> None:
 # ------------------------------------------------------------------ middleware
 
 
-async def test_websocket_middleware_order_and_arguments(ws_app: Any) -> None:
+async def test_websocket_middleware_order_and_arguments(make_ws_app: Any) -> None:
     log: list[Any] = []
 
     class MW:
@@ -217,9 +217,7 @@ async def test_websocket_middleware_order_and_arguments(ws_app: Any) -> None:
         async def process_request(self, req: Any, resp: Any) -> None:
             log.append((self.name, 'http-only'))
 
-    app = lanner.asgi.App(middleware=[MW('a'), MW('b')]) if _routing() else None
-    if app is None:
-        pytest.skip('needs lanner-routing for a middleware-configured App')
+    app = make_ws_app(middleware=[MW('a'), MW('b')])
     res = Echo()
     app.add_route('/m/{x}', res)
     async with WSDriver(app, '/m/1') as client:
@@ -230,10 +228,6 @@ async def test_websocket_middleware_order_and_arguments(ws_app: Any) -> None:
         ('a', 'resource', 'Echo', {'x': '1'}),
         ('b', 'resource', 'Echo', {'x': '1', 'extra': 'a'}),
     ]
-
-
-def _routing() -> bool:
-    return importlib.util.find_spec('lanner.routing') is not None
 
 
 async def test_process_resource_ws_not_called_without_route(ws_app: Any) -> None:

@@ -379,3 +379,17 @@ async def test_denied_handshake_leaves_nothing_to_send(ws_app: Any) -> None:
             await client.receive()
     assert res.error is None
     assert [e['type'] for e in client.sent] == ['websocket.close']
+
+
+async def test_handshake_request_has_no_body(ws_app: Any) -> None:
+    async def script(req: Any, ws: Any) -> tuple[bool, str]:
+        with pytest.raises(lanner.UnsupportedError):
+            req.stream  # noqa: B018
+        return req.is_websocket, req.scheme
+
+    res = Recorder(script)
+    ws_app.add_route('/', res)
+    async with WSDriver(ws_app, '/'):
+        pass
+    assert res.error is None
+    assert res.result == (True, 'ws')

@@ -265,7 +265,9 @@ async def test_media_round_trip_text_and_binary(ws_app: Any) -> None:
         await client.send_msgpack({'b': b'\x00\x01', 'c': 'ü'})
         message = await client.receive()
         assert message.get('text') is None
-        assert msgpack.unpackb(message['bytes'], raw=False) == {'echo': {'b': b'\x00\x01', 'c': 'ü'}}
+        assert msgpack.unpackb(message['bytes'], raw=False) == {
+            'echo': {'b': b'\x00\x01', 'c': 'ü'}
+        }
         await client.wait_closed()
     assert res.error is None
 

@@ -183,6 +183,7 @@ class WSDriver:
 
     async def wait_accepted(self) -> bool:
         """True once accepted; False if the app closed (denied) or returned first."""
+
         async def until() -> None:
             while not (self.accepted or self.close_event is not None or self.task.done()):  # type: ignore[union-attr]
                 self._state_changed.clear()
@@ -193,6 +194,7 @@ class WSDriver:
 
     async def wait_closed(self) -> dict[str, Any]:
         """Wait for the app's websocket.close and return it."""
+
         async def until() -> None:
             while self.close_event is None and not self.task.done():  # type: ignore[union-attr]
                 self._state_changed.clear()

@@ -70,23 +70,22 @@ class ResponseOptions:
 
     __slots__ = (
         '_media_handlers',
+        '_sse_keepalive_interval',
         '_static_media_types',
         'default_media_type',
         'secure_cookies_by_default',
-        'sse_keepalive_interval',
         'xml_error_serialization',
     )
 
     secure_cookies_by_default: bool
     default_media_type: str
     xml_error_serialization: bool
-    sse_keepalive_interval: float | None
 
     def __init__(self) -> None:
         self.secure_cookies_by_default = True
         self.default_media_type = DEFAULT_MEDIA_TYPE
         self.xml_error_serialization = True
-        self.sse_keepalive_interval = 15.0
+        self._sse_keepalive_interval: float | None = 15.0
         self._media_handlers: Handlers | None = None
         self._static_media_types: dict[str, str] | None = None
 
@@ -103,6 +102,18 @@ class ResponseOptions:
     @media_handlers.setter
     def media_handlers(self, value: Handlers) -> None:
         self._media_handlers = value
+
+    @property
+    def sse_keepalive_interval(self) -> float | None:
+        """Seconds between keep-alive comments on an idle SSE stream (None: no pings)."""
+        return self._sse_keepalive_interval
+
+    @sse_keepalive_interval.setter
+    def sse_keepalive_interval(self, value: float | None) -> None:
+        from lanner._sse_sync import check_keepalive_interval
+
+        # Checked here, when the app is configured, rather than when a stream starts.
+        self._sse_keepalive_interval = check_keepalive_interval(value)
 
     @property
     def static_media_types(self) -> dict[str, str]:

@@ -280,11 +280,6 @@ class StaticRoute:
         self, req: Any, resp: Any, real: str, info: os.stat_result
     ) -> tuple[int, int] | None:
         """Set every header; return ``(offset, length)`` of the body, or None for no body."""
-        types = resp.options.static_media_types
-        extension = os.path.splitext(real)[1]
-        resp.content_type = (
-            types.get(extension) or types.get(extension.lower()) or 'application/octet-stream'
-        )
         resp.set_header('Accept-Ranges', 'bytes')
         size = info.st_size
         mtime = int(info.st_mtime)
@@ -292,8 +287,6 @@ class StaticRoute:
         resp.set_header('ETag', f'"{etag}"')
         modified = datetime.fromtimestamp(mtime, timezone.utc)
         resp.last_modified = modified
-        if self._downloadable:
-            resp.downloadable_as = os.path.basename(real)
 
         if_none_match = req.if_none_match
         if if_none_match is not None:
@@ -304,8 +297,17 @@ class StaticRoute:
                 since = since.replace(tzinfo=timezone.utc)
             not_modified = since is not None and modified <= since
         if not_modified:
+            # A 304 carries validators but no representation headers such as Content-Type.
             resp.status = HTTP_304
             return None
+
+        types = resp.options.static_media_types
+        extension = os.path.splitext(real)[1]
+        resp.content_type = (
+            types.get(extension) or types.get(extension.lower()) or 'application/octet-stream'
+        )
+        if self._downloadable:
+            resp.downloadable_as = os.path.basename(real)
 
         offset, length = 0, size
         if size and req.range is not None and req.range_unit == 'bytes':

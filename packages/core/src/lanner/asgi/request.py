@@ -244,7 +244,7 @@ class Request(_request.Request):
             content_type, options.default_media_type
         )
         stream = self.stream
-        stream._max_size = limit
+        stream._limit(limit)
         try:
             if deserialize_sync is not None:
                 media = deserialize_sync(await stream.read())

@@ -100,6 +100,19 @@ class BoundedStream:
                 )
         return body
 
+    def _limit(self, max_size: int | None) -> None:
+        """Cap the total body size this stream accepts (``HTTPContentTooLarge`` beyond it).
+
+        Bytes already received (the App's first event, earlier reads) count too.
+        """
+        self._max_size = max_size
+        if max_size is not None and self._received > max_size:
+            self._more = False
+            self._buffer.clear()
+            raise HTTPContentTooLarge(
+                description=f'The request body exceeds the limit of {max_size} bytes.'
+            )
+
     def _check_open(self) -> None:
         if self._closed:
             raise OperationNotAllowed(

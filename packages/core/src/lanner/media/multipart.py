@@ -39,6 +39,8 @@ from lanner.errors import (
 )
 from lanner.media.base import AsyncReadableStream, BaseHandler
 from lanner.media.handlers import Handlers
+from lanner.media.json import JSONHandler
+from lanner.media.urlencoded import URLEncodedFormHandler
 from lanner.util.mediatypes import parse_header
 from lanner.util.misc import secure_filename as _secure_filename
 from lanner.util.reader import DEFAULT_CHUNK_SIZE, BufferedReader
@@ -101,9 +103,6 @@ class MultipartParseOptions:
     media_handlers: Handlers
 
     def __init__(self) -> None:
-        from lanner.media.json import JSONHandler
-        from lanner.media.urlencoded import URLEncodedFormHandler
-
         self.default_charset = 'utf-8'
         self.max_body_part_count = 64
         self.max_body_part_buffer_size = 1024 * 1024

@@ -290,6 +290,22 @@ def secure_filename(filename: str, max_length: int | None = None) -> str:
 
 
 @functools.lru_cache(maxsize=64, typed=True)
+def _checked_status_line(line: str) -> str:
+    # The line goes verbatim into start_response / the HTTP status line, so a CR, LF or other
+    # control character would let application data forge headers (response splitting).
+    if len(line) < 5 or not line[:3].isascii() or not line[:3].isdigit() or line[3] != ' ':
+        raise ValueError(
+            f'{line!r} is not a valid status line: expected three digits, a space and a reason '
+            'phrase, e.g. "404 Not Found".'
+        )
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in line) or not line.isascii():
+        raise ValueError(
+            f'{line!r} is not a valid status line: the reason phrase must be printable ASCII '
+            '(no CR, LF or other control characters).'
+        )
+    return line
+
+
 def code_to_http_status(status: int | str | bytes | http.HTTPStatus) -> str:
     """Normalise a status given as an int, string, bytes or ``http.HTTPStatus`` to a status line.
 
@@ -310,12 +326,10 @@ def code_to_http_status(status: int | str | bytes | http.HTTPStatus) -> str:
     # `typed=True` matters: HTTPStatus.IM_A_TEAPOT == 418 but the two render differently.
     if isinstance(status, http.HTTPStatus):
         return f'{status.value} {status.phrase}'
-    if isinstance(status, str):
-        if ' ' in status:
-            return status
-    elif isinstance(status, bytes):
-        if b' ' in status:
-            return status.decode('latin-1')
+    if isinstance(status, bytes) and b' ' in status:
+        status = status.decode('latin-1')
+    if isinstance(status, str) and ' ' in status:
+        return _checked_status_line(status)
 
     try:
         code = int(status)

@@ -16,12 +16,10 @@ simple field whose converter consumes the remaining segments, e.g. ``path``) or 
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
-from dataclasses import dataclass
 import keyword
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 LITERAL = 'literal'
 SIMPLE = 'simple'
@@ -35,8 +33,7 @@ class UnacceptableRouteError(ValueError):
     """A URI template (or a route built from it) cannot be added to the router."""
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     """One ``{...}`` field of a template, before its converter is instantiated."""
 
     name: str
@@ -45,8 +42,7 @@ class FieldSpec:
     expression: str
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """A field with its converter instance (``None`` for a plain string field)."""
 
     name: str
@@ -55,7 +51,6 @@ class Field:
     argstr: str | None
 
 
-@dataclass(frozen=True)
 class Segment:
     """One path segment of a template.
 
@@ -63,15 +58,23 @@ class Segment:
     *k + 1* entries (possibly empty), for a literal segment it is ``(raw,)``.
     """
 
-    raw: str
-    kind: str
-    literals: tuple[str, ...]
-    fields: tuple[Field, ...]
+    __slots__ = ('fields', 'kind', 'literals', 'raw')
+
+    def __init__(
+        self, raw: str, kind: str, literals: tuple[str, ...], fields: tuple[Field, ...]
+    ) -> None:
+        self.raw = raw
+        self.kind = kind
+        self.literals = literals
+        self.fields = fields
 
     @property
     def shape(self) -> tuple[str, ...]:
         """The literal text of a complex segment: two segments with equal shapes are ambiguous."""
         return self.literals
+
+    def __repr__(self) -> str:
+        return f'Segment({self.raw!r}, {self.kind!r})'
 
 
 def _fail(template: str, problem: str, advice: str) -> UnacceptableRouteError:
@@ -157,6 +160,8 @@ def _evaluate_arguments(template: str, spec: FieldSpec) -> tuple[tuple[Any, ...]
     """
     if spec.argstr is None or not spec.argstr.strip():
         return (), {}
+    import ast  # only templates with converter arguments need it; keeps the import light
+
     try:
         call = ast.parse(f'_({spec.argstr})', mode='eval').body
     except SyntaxError:

@@ -1,3 +1,3 @@
 """Version of the lanner-routing distribution."""
 
-__version__ = "0.1.0"
+__version__ = '0.1.0'

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 import re
 import threading
-from typing import Any, NamedTuple
+from typing import Any
 
 from lanner.router_support import (
     map_http_methods,
@@ -104,15 +104,19 @@ class CompiledRouterOptions:
         return self._converters
 
 
-class _Route(NamedTuple):
-    template: str
-    segments: tuple[Segment, ...]
-    resource: object
-    name: str | None
+class _Route:
+    """What reverse routing needs to know about one added template."""
 
-    @property
-    def field_names(self) -> frozenset[str]:
-        return frozenset(f.name for s in self.segments for f in s.fields)
+    __slots__ = ('field_names', 'name', 'resource', 'segments', 'template')
+
+    def __init__(
+        self, template: str, segments: tuple[Segment, ...], resource: object, name: str | None
+    ) -> None:
+        self.template = template
+        self.segments = segments
+        self.resource = resource
+        self.name = name
+        self.field_names = frozenset(f.name for s in segments for f in s.fields)
 
 
 class CompiledRouter:

@@ -19,8 +19,10 @@ import abc
 from collections.abc import Sequence
 from datetime import datetime
 import math
-from typing import Any, ClassVar
-import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import uuid
 
 __all__ = (
     'BUILTIN',
@@ -174,19 +176,25 @@ class UUIDConverter(BaseConverter):
     a ``urn:uuid:`` prefix.
     """
 
-    __slots__ = ()
+    __slots__ = ('_uuid',)
+
+    def __init__(self) -> None:
+        # Imported here so that apps without uuid fields do not pay for the module.
+        import uuid
+
+        self._uuid = uuid.UUID
 
     def convert(self, value: str) -> uuid.UUID | None:
         try:
-            return uuid.UUID(value)
+            return self._uuid(value)
         except ValueError:
             return None
 
     def to_str(self, value: Any) -> str:
-        if isinstance(value, uuid.UUID):
+        if isinstance(value, self._uuid):
             return str(value)
         if isinstance(value, str):
-            return str(uuid.UUID(value))
+            return str(self._uuid(value))
         raise TypeError(f'expected a uuid.UUID, not {type(value).__name__}')
 
     def __repr__(self) -> str:

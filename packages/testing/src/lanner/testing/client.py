@@ -361,6 +361,9 @@ class _WSContextManager:
         self._task = task
         ready = asyncio.ensure_future(ws.wait_ready(timeout=self._timeout))
         await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done() and ws._handshake_done.is_set():
+            # The app answered the handshake and returned in the same loop iteration.
+            await asyncio.wait({ready})
         if ready.done():
             try:
                 ready.result()

@@ -1,0 +1,1 @@
+"""Small apps served by the integration suites (uvicorn and wsgiref, in subprocesses)."""
