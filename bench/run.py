@@ -80,8 +80,10 @@ def main() -> None:
         print(json.dumps({'versions': versions, 'best': best}, indent=2))
         return
     today = dt.date.today().isoformat()
-    print(f'in-process requests per CPU-second, best of {args.rounds} rounds ({today}); '
-          f'lanner {versions["lanner"]} vs falcon {versions["falcon"]}')
+    print(
+        f'in-process requests per CPU-second, best of {args.rounds} rounds ({today}); '
+        f'lanner {versions["lanner"]} vs falcon {versions["falcon"]}'
+    )
     for flavour in ('wsgi', 'asgi'):
         print(f'\n{flavour.upper():<24}{"lanner":>12}{"falcon":>12}{"ratio":>8}')
         ratios = []

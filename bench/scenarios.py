@@ -15,7 +15,11 @@ PAYLOAD_1K = json.dumps(
 ).encode()
 assert 900 <= len(PAYLOAD_1K) <= 1100, len(PAYLOAD_1K)
 
-BIG_DOC = {'rows': [{'id': i, 'name': f'row-{i:05d}', 'score': i * 0.5, 'ok': i % 2 == 0} for i in range(1100)]}
+BIG_DOC = {
+    'rows': [
+        {'id': i, 'name': f'row-{i:05d}', 'score': i * 0.5, 'ok': i % 2 == 0} for i in range(1100)
+    ]
+}
 
 TWENTY_HEADERS = [(f'x-custom-header-{i}', f'value-{i}-' + 'v' * 20) for i in range(17)] + [
     ('accept', 'application/json'),
@@ -39,7 +43,11 @@ def _resources(fw: Any, asgi: bool) -> dict[str, Any]:
         class Query:
             async def on_get(self, req, resp):
                 limit = req.get_param_as_int('limit', default=10)
-                resp.media = {'q': req.get_param('q'), 'limit': limit, 'tags': req.get_param_as_list('tag')}
+                resp.media = {
+                    'q': req.get_param('q'),
+                    'limit': limit,
+                    'tags': req.get_param_as_list('tag'),
+                }
 
         class Echo:
             async def on_post(self, req, resp):
@@ -81,7 +89,11 @@ def _resources(fw: Any, asgi: bool) -> dict[str, Any]:
         class Query:  # type: ignore[no-redef]
             def on_get(self, req, resp):
                 limit = req.get_param_as_int('limit', default=10)
-                resp.media = {'q': req.get_param('q'), 'limit': limit, 'tags': req.get_param_as_list('tag')}
+                resp.media = {
+                    'q': req.get_param('q'),
+                    'limit': limit,
+                    'tags': req.get_param_as_list('tag'),
+                }
 
         class Echo:  # type: ignore[no-redef]
             def on_post(self, req, resp):
@@ -110,7 +122,9 @@ def _resources(fw: Any, asgi: bool) -> dict[str, Any]:
             def process_response(self, req, resp, resource, req_succeeded):
                 pass
 
-    return dict(Hello=Hello, Item=Item, Query=Query, Echo=Echo, Headers=Headers, Bad=Bad, Big=Big, Noop=Noop)
+    return dict(
+        Hello=Hello, Item=Item, Query=Query, Echo=Echo, Headers=Headers, Bad=Bad, Big=Big, Noop=Noop
+    )
 
 
 def build(fw: Any, asgi: bool) -> dict[str, tuple[Any, dict[str, Any]]]:
@@ -126,7 +140,10 @@ def build(fw: Any, asgi: bool) -> dict[str, tuple[Any, dict[str, Any]]]:
             app.add_route(template, res)
         return app
 
-    many = [(f'/api/v1/section{i}/users/{{user_id}}/things{i}/{{item_id}}', r['Item']()) for i in range(49)]
+    many = [
+        (f'/api/v1/section{i}/users/{{user_id}}/things{i}/{{item_id}}', r['Item']())
+        for i in range(49)
+    ]
     many.insert(30, ('/api/v1/users/{user_id:int}/items/{item_id}', r['Item']()))
     hello = app_with(('/hello', r['Hello']()))
     return {
@@ -141,7 +158,12 @@ def build(fw: Any, asgi: bool) -> dict[str, tuple[Any, dict[str, Any]]]:
         ),
         'json_post_1k': (
             app_with(('/echo', r['Echo']())),
-            dict(method='POST', path='/echo', body=PAYLOAD_1K, headers=[('content-type', 'application/json')]),
+            dict(
+                method='POST',
+                path='/echo',
+                body=PAYLOAD_1K,
+                headers=[('content-type', 'application/json')],
+            ),
         ),
         'headers_20': (
             app_with(('/headers', r['Headers']())),

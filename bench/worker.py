@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import scenarios  # noqa: E402
+import scenarios
 
 EXPECTED = {
     'hello': 200,

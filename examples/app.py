@@ -17,11 +17,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from examples.notes_store import MAX_BODY, MAX_TITLE, Note, NoteStore
 import lanner
 import lanner.asgi
 from lanner.sse import EventBroker, SSEvent
-
-from examples.notes_store import MAX_BODY, MAX_TITLE, Note, NoteStore
 
 STATIC_DIR = Path(__file__).resolve().parent / 'static'
 
@@ -67,8 +66,10 @@ def _validated(doc: Any, partial: bool = False) -> dict[str, str]:
         value = doc[field]
         if not isinstance(value, str) or (field == 'title' and not value.strip()):
             raise lanner.HTTPUnprocessableEntity(
-                title='Invalid note', description=f'"{field}" must be a non-empty string.'
-                if field == 'title' else f'"{field}" must be a string.',
+                title='Invalid note',
+                description=f'"{field}" must be a non-empty string.'
+                if field == 'title'
+                else f'"{field}" must be a string.',
             )
         if len(value) > limit:
             raise lanner.HTTPUnprocessableEntity(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import importlib.util
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
 from support.harness import Client
 
 HAVE_ROUTING = importlib.util.find_spec('lanner.routing') is not None

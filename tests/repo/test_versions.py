@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 import re
-import tomllib
 
 import pytest
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION_FILES = {

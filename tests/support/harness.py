@@ -302,6 +302,7 @@ def resource(asgi: bool, **responders: Callable[..., Any]) -> object:
             return __impl(*args, **kwargs)
 
         if asgi:
+
             async def amethod(
                 self: Any, *args: Any, __impl: Callable[..., Any] = impl, **kwargs: Any
             ) -> Any:

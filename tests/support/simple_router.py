@@ -20,11 +20,15 @@ class SimpleRouter:
     def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
         method_map = map_http_methods(resource, suffix=kwargs.get('suffix'))
         set_default_responders(method_map, asgi=kwargs.get('_asgi', False))
-        pattern = '^' + re.sub(
-            r'\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}',
-            lambda m: f'(?P<{m.group(1)}>[^/]+)',
-            re.escape(uri_template),
-        ) + '$'
+        pattern = (
+            '^'
+            + re.sub(
+                r'\\\{([A-Za-z_][A-Za-z0-9_]*)\\\}',
+                lambda m: f'(?P<{m.group(1)}>[^/]+)',
+                re.escape(uri_template),
+            )
+            + '$'
+        )
         self._routes = [r for r in self._routes if r[3] != uri_template]
         self._routes.append((re.compile(pattern), resource, method_map, uri_template))
 

@@ -501,3 +501,28 @@ async def test_app_closed_raises_in_driver(ws_app: Any) -> None:
         with pytest.raises(AppClosed) as info:
             await client.receive()
     assert (info.value.code, info.value.reason) == (4321, 'bye')
+
+
+async def test_a_loop_that_ignores_bad_json_cannot_spin(ws_app: Any) -> None:
+    """The undecodable message is retained once; a second decode attempt consumes it."""
+
+    async def script(ws: Any) -> list[Any]:
+        got: list[Any] = []
+        errors = 0
+        while len(got) < 1:
+            try:
+                got.append(await ws.receive_json())
+            except ValueError:
+                errors += 1
+                if errors > 10:
+                    raise AssertionError('the same bad message came back forever') from None
+        return [errors, *got]
+
+    res = Script(script)
+    ws_app.add_route('/', res)
+    async with WSDriver(ws_app, '/') as client:
+        await client.send_text('not json')
+        await client.send_text('{"ok": 1}')
+        await client.wait_closed()
+    assert res.error is None
+    assert res.result == [2, {'ok': 1}]

@@ -232,9 +232,19 @@ class AsyncInject(InjectBase):
         self._apply(req, resp, api)
 
 
+def _chunk(number: int) -> bytes:
+    return b'chunk %05d\n' % number
+
+
+def _event(number: int) -> Any:
+    from lanner.sse import SSEvent
+
+    return SSEvent(data=b'chunk %05d' % number, event_id=str(number))
+
+
 async def _async_chunks(
-    kind: str, count: int, delay: float, fail_at: int | None
-) -> AsyncIterator[bytes]:
+    kind: str, count: int, delay: float, fail_at: int | None, render: Callable[[int], Any]
+) -> AsyncIterator[Any]:
     _enter(kind)
     sent = 0
     reason = 'completed'
@@ -243,7 +253,7 @@ async def _async_chunks(
         while sent < count and time.monotonic() < deadline:
             if fail_at is not None and sent == fail_at:
                 raise RuntimeError(f'{kind} generator failed on purpose at chunk {sent}')
-            yield b'chunk %05d\n' % sent
+            yield render(sent)
             sent += 1
             if delay:
                 await asyncio.sleep(delay)
@@ -263,19 +273,12 @@ async def _async_chunks(
 class AsyncStream:
     async def on_get(self, req: Any, resp: Any) -> None:
         resp.content_type = lanner.MEDIA_TEXT
-        resp.stream = _async_chunks('stream', _chunks(req), _delay(req), _fail_at(req))
-
-
-async def _async_events(count: int, delay: float, fail_at: int | None) -> AsyncIterator[Any]:
-    from lanner.sse import SSEvent
-
-    async for chunk in _async_chunks('sse', count, delay, fail_at):
-        yield SSEvent(data=chunk.strip(), event_id=chunk.split()[1].decode())
+        resp.stream = _async_chunks('stream', _chunks(req), _delay(req), _fail_at(req), _chunk)
 
 
 class AsyncSSE:
     async def on_get(self, req: Any, resp: Any) -> None:
-        resp.sse = _async_events(_chunks(req), _delay(req), _fail_at(req))
+        resp.sse = _async_chunks('sse', _chunks(req), _delay(req), _fail_at(req), _event)
 
 
 class AsyncSSEInject:
@@ -437,7 +440,9 @@ class SyncInject(InjectBase):
         self._apply(req, resp, api)
 
 
-def _sync_chunks(kind: str, count: int, delay: float, fail_at: int | None) -> Iterator[bytes]:
+def _sync_chunks(
+    kind: str, count: int, delay: float, fail_at: int | None, render: Callable[[int], Any]
+) -> Iterator[Any]:
     _enter(kind)
     sent = 0
     reason = 'completed'
@@ -446,7 +451,7 @@ def _sync_chunks(kind: str, count: int, delay: float, fail_at: int | None) -> It
         while sent < count and time.monotonic() < deadline:
             if fail_at is not None and sent == fail_at:
                 raise RuntimeError(f'{kind} generator failed on purpose at chunk {sent}')
-            yield b'chunk %05d\n' % sent
+            yield render(sent)
             sent += 1
             if delay:
                 time.sleep(delay)
@@ -463,19 +468,12 @@ def _sync_chunks(kind: str, count: int, delay: float, fail_at: int | None) -> It
 class SyncStream:
     def on_get(self, req: Any, resp: Any) -> None:
         resp.content_type = lanner.MEDIA_TEXT
-        resp.stream = _sync_chunks('stream', _chunks(req), _delay(req), _fail_at(req))
-
-
-def _sync_events(count: int, delay: float, fail_at: int | None) -> Iterator[Any]:
-    from lanner.sse import SSEvent
-
-    for chunk in _sync_chunks('sse', count, delay, fail_at):
-        yield SSEvent(data=chunk.strip(), event_id=chunk.split()[1].decode())
+        resp.stream = _sync_chunks('stream', _chunks(req), _delay(req), _fail_at(req), _chunk)
 
 
 class SyncSSE:
     def on_get(self, req: Any, resp: Any) -> None:
-        resp.sse = _sync_events(_chunks(req), _delay(req), _fail_at(req))
+        resp.sse = _sync_chunks('sse', _chunks(req), _delay(req), _fail_at(req), _event)
 
 
 class SyncSSEInject:

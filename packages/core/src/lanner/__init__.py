@@ -1,4 +1,4 @@
-__path__ = __import__('pkgutil').extend_path(__path__, __name__)  # noqa: F821 - must stay first
+__path__ = __import__('pkgutil').extend_path(__path__, __name__)  # must stay first
 
 __doc__ = """lanner: a fast, reliable web framework for data-plane APIs on ASGI and WSGI.
 
@@ -223,22 +223,22 @@ __all__ = tuple(_LAZY) + _status_code_names()
 
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     from lanner.app import API, App
-    from lanner.constants import *  # noqa: F403
-    from lanner.errors import *  # noqa: F403
+    from lanner.constants import *
+    from lanner.errors import *
     from lanner.forwarded import Forwarded
     from lanner.hooks import after, before
     from lanner.http_error import HTTPError
     from lanner.http_status import HTTPStatus
     from lanner.middleware import CORSMiddleware
-    from lanner.redirects import *  # noqa: F403
+    from lanner.redirects import *
     from lanner.request import Request, RequestOptions
     from lanner.response import Response, ResponseOptions
-    from lanner.status_codes import *  # noqa: F403
+    from lanner.status_codes import *
     from lanner.stream import BoundedStream
     from lanner.util.deprecation import deprecated
     from lanner.util.mediatypes import parse_header
-    from lanner.util.misc import *  # noqa: F403
+    from lanner.util.misc import *
     from lanner.util.reader import BufferedReader
     from lanner.util.structures import CaseInsensitiveDict, Context, ETag
-    from lanner.util.sync import *  # noqa: F403
+    from lanner.util.sync import *
     from lanner.util.time import TimezoneGMT

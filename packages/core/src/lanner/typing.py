@@ -9,7 +9,7 @@ App is built (or, for optional members, on first use), never per request and nev
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, Optional, Protocol, Union, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from lanner.http_error import HTTPError
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 Headers = dict[str, str]
 """Response headers as a plain ``{name: value}`` mapping."""
 
-HeaderArg = Union[Mapping[str, str], Iterable[tuple[str, str]]]
+HeaderArg = Mapping[str, str] | Iterable[tuple[str, str]]
 
 Responder = Callable[..., Any]
 """A resource method such as ``on_get(req, resp, **params)`` (a coroutine function on ASGI)."""
@@ -27,7 +27,7 @@ Responder = Callable[..., Any]
 MethodMap = dict[str, Responder]
 """HTTP method -> responder, as routers return it from :meth:`Router.find`."""
 
-RouteMatch = tuple[object, MethodMap, dict[str, Any], Optional[str]]
+RouteMatch = tuple[object, MethodMap, dict[str, Any], str | None]
 """``(resource, method_map, params, uri_template)`` as returned by :meth:`Router.find`."""
 
 ErrorHandler = Callable[..., Any]
@@ -81,7 +81,7 @@ class SerializableEvent(Protocol):
     def serialize(self, handler: Any = None) -> bytes: ...
 
 
-SSEEmitter = AsyncIterator[Optional[SerializableEvent]]
+SSEEmitter = AsyncIterator[SerializableEvent | None]
 
 
 class WebSocketLike(Protocol):

@@ -63,10 +63,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(_pytest_no_async, 'lanner-testing-asyncio')
 
 
-@pytest.fixture
-def lanner_app(request: pytest.FixtureRequest) -> Any:
-    """The app under test, from the ``lanner_app`` ini option (override this fixture)."""
-    spec = str(request.config.getini(_INI_APP) or '').strip()
+def _configured_app(config: pytest.Config) -> Any:
+    spec = str(config.getini(_INI_APP) or '').strip()
     if not spec:
         pytest.fail(
             'No app for the lanner fixtures: define a `lanner_app` fixture that returns your '
@@ -80,6 +78,12 @@ def lanner_app(request: pytest.FixtureRequest) -> Any:
         return load_app(spec)
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         pytest.fail(f'Could not load the app from lanner_app = {spec!r}: {exc}', pytrace=False)
+
+
+@pytest.fixture
+def lanner_app(request: pytest.FixtureRequest) -> Any:
+    """The app under test, from the ``lanner_app`` ini option (override this fixture)."""
+    return _configured_app(request.config)
 
 
 @pytest.fixture

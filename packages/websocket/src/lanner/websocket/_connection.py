@@ -140,6 +140,7 @@ class WebSocket:
         '_media_handlers',
         '_msgpack_handler',
         '_pump',
+        '_retained',
         '_scope',
         '_senders',
         '_space',
@@ -225,6 +226,7 @@ class WebSocket:
         self._getters: deque[asyncio.Future[None]] = deque()
         self._space: asyncio.Future[None] | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._retained: Message | None = None
         self._senders: set[asyncio.Task[Any]] = set()
         self._disconnect_cancelled: set[asyncio.Task[Any]] = set()
         self._headers: dict[str, str] | None = None
@@ -505,9 +507,11 @@ class WebSocket:
     async def receive_json(self) -> object:
         """Wait for the next message and parse it as JSON (a lanner addition).
 
-        A message that is not valid JSON is *not* consumed: ValueError is raised and the same
-        message is returned by the next ``receive_*`` call, so the caller can fall back to
-        ``receive_text()`` (as in the EchoWebSocket example).
+        A message that is not valid JSON is *not* consumed at first: ValueError is raised and
+        the same message is returned by the next ``receive_*`` call, so the caller can fall back
+        to ``receive_text()`` (as in the EchoWebSocket example). If the next call tries to
+        decode it again, it is consumed and ValueError is raised again, so a loop that ignores
+        bad messages cannot spin on one forever.
 
         Raises:
             ValueError: The message is not valid JSON.
@@ -522,38 +526,46 @@ class WebSocket:
             try:
                 payload = bytes(payload).decode('utf-8')
             except UnicodeDecodeError as ex:
-                self._buffer.appendleft(event)
+                self._retain(event)
                 raise ValueError(f'The binary message is not UTF-8 encoded JSON: {ex}') from ex
         try:
             return handler.deserialize(payload)
         except ValueError:
-            self._buffer.appendleft(event)
+            self._retain(event)
             raise
 
     async def receive_msgpack(self) -> object:
         """Wait for the next binary message and unpack it as MessagePack (a lanner addition).
 
-        Like :meth:`receive_json`, a message that cannot be decoded is left in place and
+        Like :meth:`receive_json`, a message that cannot be decoded is left in place once and
         ValueError is raised.
 
         Raises:
-            PayloadTypeError: The message is text (left in place).
+            PayloadTypeError: The message is text (left in place once).
             ValueError: The message is not valid MessagePack.
         """
         event = await self._next_message()
         data = event.get('bytes')
         if data is None:
-            self._buffer.appendleft(event)
+            self._retain(event)
             raise PayloadTypeError('Expected a BINARY MessagePack message, but got TEXT.')
         handler = self._msgpack_handler or self._resolve_msgpack_handler()
         try:
             return handler.deserialize(bytes(data))
         except ValueError:
-            self._buffer.appendleft(event)
+            self._retain(event)
             raise
         except Exception as ex:  # msgpack raises a few non-ValueError classes for garbage
-            self._buffer.appendleft(event)
+            self._retain(event)
             raise ValueError(f'The message is not valid MessagePack: {ex}') from ex
+
+    def _retain(self, event: Message) -> None:
+        """Put an undecodable message back for the next receive, unless it was already."""
+        if self._retained is event:
+            self._retained = None
+            return
+        self._retained = event
+        self._buffer.appendleft(event)
 
     async def _next_message(self) -> Message:
         """The next ``websocket.receive`` event, from the buffer or the server."""
