@@ -21,6 +21,7 @@ from examples.notes_store import MAX_BODY, MAX_TITLE, Note, NoteStore
 import lanner
 import lanner.asgi
 from lanner.sse import EventBroker, SSEvent
+from lanner.websocket import Broadcaster
 
 STATIC_DIR = Path(__file__).resolve().parent / 'static'
 
@@ -30,19 +31,13 @@ class LiveFeed:
 
     def __init__(self) -> None:
         self.broker = EventBroker()
-        self.sockets: set[Any] = set()
+        # Sends to every socket concurrently; dead or too-slow clients are dropped, never waited on.
+        self.room = Broadcaster(send_timeout=2.0)
 
     async def publish(self, kind: str, note: dict[str, Any]) -> None:
         message = {'event': kind, 'note': note}
         self.broker.publish(SSEvent(json=message, event=kind))
-        dead = []
-        for ws in list(self.sockets):
-            try:
-                await ws.send_media(message)
-            except lanner.WebSocketDisconnected:
-                dead.append(ws)
-        for ws in dead:
-            self.sockets.discard(ws)
+        await self.room.broadcast_json(message)
 
 
 def _validated(doc: Any, partial: bool = False) -> dict[str, str]:
@@ -148,16 +143,14 @@ class FeedResource:
 
     async def on_websocket(self, req: Any, ws: Any) -> None:
         await ws.accept()
-        self.feed.sockets.add(ws)
-        try:
-            while True:
-                message = await ws.receive_text()
-                if message == 'ping':
-                    await ws.send_text('pong')
-        except lanner.WebSocketDisconnected:
-            pass
-        finally:
-            self.feed.sockets.discard(ws)
+        with self.feed.room.joined(ws):
+            try:
+                while True:
+                    message = await ws.receive_text()
+                    if message == 'ping':
+                        await ws.send_text('pong')
+            except lanner.WebSocketDisconnected:
+                pass
 
 
 class NotificationsResource:

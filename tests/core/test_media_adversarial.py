@@ -169,11 +169,6 @@ def test_urlencoded_100k_fields() -> None:
         expect_4xx(lambda: URLEncodedFormHandler().deserialize(io.BytesIO(separators), None, None))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='lanner.util.uri.decode splits on "%" and keeps ~70 bytes per escape alive '
-    '(~70 MB peak for a 0.9 MB body); reported to the util owner',
-)
 def test_urlencoded_one_huge_field_is_linear() -> None:
     body = b'k=' + b'%41' * 300_000
     with bounded(3.0, 32 * MiB):

@@ -25,7 +25,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-__all__ = ('load_app', 'main', 'make_parser', 'inspect_app_main', 'route_main')
+__all__ = ('inspect_app_main', 'load_app', 'main', 'make_parser', 'route_main')
 
 _SERVER_HINT = 'pip install "lanner[server]"'
 

@@ -59,9 +59,9 @@ _logger = logging.getLogger('lanner')
 
 _BODILESS_CODES = frozenset((100, 101, 204, 304))
 _NO_CONTENT_TYPE_CODES = frozenset((204, 304))
+# Body events are built per response (never shared): ASGI middleware may mutate messages in place.
 _HTTP_VERSIONS = frozenset(('1.0', '1.1', '2', '3'))
 _WS_HTTP_VERSIONS = frozenset(('1.1', '2', '3'))
-_EMPTY_BODY = {'type': 'http.response.body', 'body': b''}
 
 # Strong references to scheduled callback tasks: the event loop itself only keeps weak ones.
 _background_tasks: set[asyncio.Future[Any]] = set()
@@ -105,8 +105,9 @@ class App(_WSGIApp):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.ws_options = WebSocketOptions()
         self._ws_factory: Callable[..., Any] | None = None
-        # Error handlers that declare a ``ws`` parameter (decided once, at registration).
-        self._ws_handlers: set[Any] = set()
+        # Error handlers that declare a ``ws`` parameter (decided once, at registration), keyed
+        # by identity: the registry hands back the very object that was registered.
+        self._ws_handlers: dict[int, Any] = {}
         super().__init__(*args, **kwargs)
 
     def _set_middleware(self, components: list[object]) -> None:
@@ -157,7 +158,7 @@ class App(_WSGIApp):
 
             handler = functools.wraps(handler)(wrap_sync_to_async_unsafe(handler))
         if _accepts_ws(handler):
-            self._ws_handlers.add(handler)
+            self._ws_handlers[id(handler)] = handler
         return handler
 
     def _resolve_ws_factory(self) -> Callable[..., Any]:
@@ -181,7 +182,7 @@ class App(_WSGIApp):
             resp.data = None
             resp.media = None
         try:
-            if ws is not None and handler in self._ws_handlers:
+            if ws is not None and id(handler) in self._ws_handlers:
                 await handler(req, resp, ex, params, ws=ws)
             else:
                 await handler(req, resp, ex, params)
@@ -463,13 +464,13 @@ class App(_WSGIApp):
 
         await send(start)
         if stream is None:
-            await send({'type': 'http.response.body', 'body': data} if data else _EMPTY_BODY)
+            await send({'type': 'http.response.body', 'body': data})
         else:
             try:
                 await self._send_stream(stream, send)
             finally:
                 await self._close_stream(stream)
-            await send(_EMPTY_BODY)
+            await send({'type': 'http.response.body', 'body': b''})
         if resp._registered_callbacks:
             self._schedule_callbacks(resp)
         return True
@@ -534,7 +535,7 @@ class App(_WSGIApp):
             except Exception as failure:
                 start, data = self._emergency_start(req, failure)
             await send(start)
-            await send({'type': 'http.response.body', 'body': data} if data else _EMPTY_BODY)
+            await send({'type': 'http.response.body', 'body': data})
             return True
         return result is not False
 

@@ -44,14 +44,22 @@ _MAX_INDENT = 40
 
 
 class _Compiler:
-    def __init__(self) -> None:
+    def __init__(self, tag: str) -> None:
         self.namespace: dict[str, Any] = {}
         self.functions: list[list[str]] = []
         self.tables: list[str] = []
+        self.names: list[str] = []
         self._ids = itertools.count()
+        self._tag = tag
+
+    def name(self, prefix: str) -> str:
+        """A global name unique to this compilation (see ``compile_finder``)."""
+        name = f'{prefix}{next(self._ids)}{self._tag}'
+        self.names.append(name)
+        return name
 
     def bind(self, prefix: str, obj: Any) -> str:
-        name = f'{prefix}{next(self._ids)}'
+        name = self.name(prefix)
         self.namespace[name] = obj
         return name
 
@@ -99,7 +107,7 @@ class _Compiler:
         out.append(f'{pad}    return r')
 
     def function(self, node: CompiledRouterNode, depth: int, captured: list[str]) -> str:
-        name = f'_node{next(self._ids)}'
+        name = self.name('_node')
         params = ''.join(f', p_{field}' for field in captured)
         lines = [f'def {name}(path, n{params}):  # {node.raw_segment!r}']
         self.block(node, depth, captured, lines, 1)
@@ -133,7 +141,7 @@ class _Compiler:
                 f'{node.raw_segment!r}: {self.function(node, next_depth, captured)}'
                 for node in literals
             )
-            table = f'L{next(self._ids)}'
+            table = self.name('L')
             self.tables.append(f'{table} = {{{entries}}}')
             args = ''.join(f', p_{name}' for name in captured)
             out.append(f'{pad}f = {table}.get({seg})')
@@ -181,7 +189,7 @@ class _Compiler:
         fields: tuple[Field, ...] = node.segment.fields
         k = len(fields)
         head, tail = literals[0], literals[-1]
-        name = f'_split{next(self._ids)}'
+        name = self.name('_split')
         lines = [f'def {name}(s):  # {node.raw_segment!r}']
         if head:
             lines.append(f'    if not s.startswith({head!r}):')
@@ -212,9 +220,27 @@ class _Compiler:
 
 def compile_finder(
     roots: list[CompiledRouterNode],
-) -> tuple[Callable[[str], Any], str]:
-    """Generate the finder for the tree rooted at ``roots``; return it and its source."""
-    compiler = _Compiler()
+    literal_routes: dict[str, tuple[object, dict[str, Any], str]],
+    namespace: dict[str, Any],
+    tag: str,
+) -> tuple[Callable[..., Any], str, list[str]]:
+    """Generate the finder for the tree rooted at ``roots`` and execute it in ``namespace``.
+
+    Every global the generated code uses carries ``tag`` in its name, so a new compilation can
+    be added to a namespace that an older finder is still running in without disturbing it.
+
+    Args:
+        roots: The tree.
+        literal_routes: ``{template: (resource, method_map, template)}`` for fully literal
+            templates, consulted first (a fully literal match always wins).
+        namespace: Globals for the generated code; filled in place.
+        tag: Suffix that makes this compilation's global names unique.
+
+    Returns:
+        The ``find(uri, req=None)`` function, its source, and the global names it added.
+    """
+    compiler = _Compiler(tag)
+    literal_table = compiler.bind('S', literal_routes)
     body: list[str] = []
     if roots:
         body.append('    s0 = path[0]')
@@ -223,7 +249,11 @@ def compile_finder(
         *itertools.chain.from_iterable([*fn, ''] for fn in compiler.functions),
         *compiler.tables,
         '',
-        'def find(uri):',
+        'def find(uri, req=None):',
+        '    # A fully literal template equal to the path always wins: one dict lookup.',
+        f'    hit = {literal_table}.get(uri)',
+        '    if hit is not None:',
+        '        return (hit[0], hit[1], {}, hit[2])',
         "    path = uri.lstrip('/').split('/')",
         '    n = len(path)',
         *body,
@@ -231,8 +261,8 @@ def compile_finder(
         '',
     ]
     source = '\n'.join(lines)
-    namespace = compiler.namespace
     code = compile(source, '<lanner.routing finder>', 'exec')
+    namespace.update(compiler.namespace)
     exec(code, namespace)
-    finder: Callable[[str], Any] = namespace['find']
-    return finder, source
+    finder: Callable[..., Any] = namespace.pop('find')
+    return finder, source, compiler.names

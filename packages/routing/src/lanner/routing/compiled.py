@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 import re
 import threading
+from types import FunctionType
 from typing import Any
 
 from lanner.router_support import (
@@ -46,6 +47,13 @@ __all__ = (
 RouteMatch = tuple[object, dict[str, Callable[..., Any]], dict[str, Any], str]
 
 _CONVERTER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
+
+# Until the routes are compiled, router.find runs this stand-in, which compiles them first.
+_TRAMPOLINE = compile(
+    'def find(uri, req=None):\n    return _compile_and_find(uri)\n',
+    '<lanner.routing finder>',
+    'exec',
+)
 
 
 class ConverterDict(dict[str, Any]):
@@ -132,9 +140,22 @@ class CompiledRouter:
         self._routes: dict[str, _Route] = {}
         self._names: dict[str, str] = {}
         self._lock = threading.RLock()
-        self._finder: Callable[[str], RouteMatch | None] = self._compile_and_find
-        self._static: dict[str, tuple[object, dict[str, Any], str]] = {}
+        self._finder: Callable[..., RouteMatch | None] = self._compile_and_find
         self._finder_src: str | None = None
+        # Globals of the generated code, shared by every compilation (names carry a tag).
+        self._namespace: dict[str, Any] = {'_compile_and_find': self._compile_and_find}
+        self._generation = 0
+        self._generation_names: list[list[str]] = []
+        self._entry: FunctionType | None = None
+        if type(self).find is CompiledRouter.find:
+            # PERF: ``router.find`` becomes a plain function whose code is swapped for the
+            # generated finder on every compilation, so callers that bound ``router.find`` once
+            # (the App does) reach the generated code directly, without a method call between.
+            # Subclasses that override find() keep the ordinary method.
+            exec(_TRAMPOLINE, self._namespace)
+            self._entry = self._namespace.pop('find')
+            self._trampoline_code = self._entry.__code__
+            self.find = self._entry  # type: ignore[method-assign]
 
     # ------------------------------------------------------------------ configuration
 
@@ -232,29 +253,39 @@ class CompiledRouter:
             self.compile()
 
     def _invalidate(self) -> None:
-        # Cleared first so no request can be answered from a stale literal table.
-        self._static = {}
         self._finder = self._compile_and_find
         self._finder_src = None
+        if self._entry is not None:
+            self._entry.__code__ = self._trampoline_code
 
     # ------------------------------------------------------------------ matching
 
     def compile(self) -> None:
         """Generate the finder for the routes added so far (otherwise done on first use)."""
         with self._lock:
-            finder, source = compile_finder(self._roots)
-            static: dict[str, tuple[object, dict[str, Any], str]] = {}
+            literal_routes: dict[str, tuple[object, dict[str, Any], str]] = {}
             for node in _tree.walk(self._roots):
                 template, method_map = node.uri_template, node.method_map
                 if template is None or method_map is None:
                     continue
                 if all(s.kind == LITERAL for s in self._routes[template].segments):
-                    static[template] = (node.resource, method_map, template)
-            self._finder_src = source
+                    literal_routes[template] = (node.resource, method_map, template)
+            self._generation += 1
+            finder, source, names = compile_finder(
+                self._roots, literal_routes, self._namespace, f'_{self._generation}'
+            )
             self._finder = finder
-            self._static = static
+            self._finder_src = source
+            if self._entry is not None:
+                self._entry.__code__ = finder.__code__
+            # Keep the previous compilation's globals (a request may still be running it) and
+            # drop older ones, so adding routes while serving neither breaks nor leaks.
+            self._generation_names.append(names)
+            while len(self._generation_names) > 2:
+                for name in self._generation_names.pop(0):
+                    self._namespace.pop(name, None)
 
-    def _compile_and_find(self, uri: str) -> RouteMatch | None:
+    def _compile_and_find(self, uri: str, req: Any = None) -> RouteMatch | None:
         with self._lock:
             if self._finder == self._compile_and_find:
                 self.compile()
@@ -271,11 +302,7 @@ class CompiledRouter:
         Returns:
             ``(resource, method_map, params, uri_template)``, or ``None`` when nothing matches.
         """
-        # PERF: a fully literal template that equals the path always wins (literals take
-        # precedence at every segment), so one dict lookup answers it before the finder runs.
-        hit = self._static.get(uri)
-        if hit is not None:
-            return hit[0], hit[1], {}, hit[2]
+        # Only reached by subclasses that override find(); see __init__.
         return self._finder(uri)
 
     # ------------------------------------------------------------------ reverse routing

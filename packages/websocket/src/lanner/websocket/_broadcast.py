@@ -150,18 +150,18 @@ class Broadcaster:
         self, obj: object, *, exclude: WebSocket | None = None
     ) -> BroadcastResult:
         """Serialize ``obj`` as JSON once and send it as text to every member."""
-        from lanner.websocket._connection import _shared_handler
+        from lanner.websocket._additions import shared_handler
 
-        text = _shared_handler('json').serialize(obj)
+        text = shared_handler('json').serialize(obj)
         return await self._broadcast('send_text', text, exclude)
 
     async def broadcast_msgpack(
         self, obj: object, *, exclude: WebSocket | None = None
     ) -> BroadcastResult:
         """Pack ``obj`` as MessagePack once and send it as binary to every member."""
-        from lanner.websocket._connection import _shared_handler
+        from lanner.websocket._additions import shared_handler
 
-        data = bytes(_shared_handler('msgpack').serialize(obj))
+        data = bytes(shared_handler('msgpack').serialize(obj))
         return await self._broadcast('send_data', data, exclude)
 
     async def close_all(self, code: int = 1001, reason: str | None = None) -> None:

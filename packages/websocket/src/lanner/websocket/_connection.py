@@ -31,15 +31,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 import enum
 import logging
 import re
 import sys
 from typing import TYPE_CHECKING, Any, Final
 
-from lanner.constants import SINGLETON_HEADERS, WebSocketPayloadType
+from lanner.constants import WebSocketPayloadType
 from lanner.errors import OperationNotAllowed, PayloadTypeError, WebSocketDisconnected
+from lanner.websocket._additions import Message, PageAdditions
 from lanner.websocket._checks import (
     check_close_code,
     check_close_reason,
@@ -53,7 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ('ReadyState', 'WebSocket')
 
-Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
@@ -106,7 +106,7 @@ def _spec_at_least(spec_version: str, minimum: tuple[int, int]) -> bool:
     return (major, minor) >= minimum
 
 
-class WebSocket:
+class WebSocket(PageAdditions):
     """One WebSocket connection, passed to ``on_websocket(req, ws, **params)``.
 
     Created by :class:`lanner.asgi.App` for every ``websocket`` scope. The framework calls the
@@ -130,17 +130,12 @@ class WebSocket:
         '_close_code',
         '_close_reasons',
         '_connect_pending',
-        '_context',
         '_disconnect_cancelled',
         '_getters',
-        '_headers',
-        '_json_handler',
         '_max_message_size',
         '_max_receive_queue',
         '_media_handlers',
-        '_msgpack_handler',
         '_pump',
-        '_retained',
         '_scope',
         '_senders',
         '_space',
@@ -209,6 +204,7 @@ class WebSocket:
                 f'max_message_size must be a positive int or None, not {max_message_size!r}.'
             )
 
+        super().__init__()
         self._spec_version = ver
         self._scope: Mapping[str, Any] = scope
         self._asgi_receive: Receive = receive
@@ -226,13 +222,8 @@ class WebSocket:
         self._getters: deque[asyncio.Future[None]] = deque()
         self._space: asyncio.Future[None] | None = None
         self._pump: asyncio.Task[None] | None = None
-        self._retained: Message | None = None
         self._senders: set[asyncio.Task[Any]] = set()
         self._disconnect_cancelled: set[asyncio.Task[Any]] = set()
-        self._headers: dict[str, str] | None = None
-        self._context: Any = None
-        self._json_handler: Any = None
-        self._msgpack_handler: Any = None
 
     def __repr__(self) -> str:
         return (
@@ -281,55 +272,6 @@ class WebSocket:
     def close_code(self) -> int | None:
         """The code the connection was closed with (by either side); None while open."""
         return self._close_code
-
-    @property
-    def client_address(self) -> tuple[str, int] | None:
-        """The client's ``(host, port)`` as reported by the server, or None if unknown."""
-        client = self._scope.get('client')
-        if not client:
-            return None
-        return (str(client[0]), int(client[1]))
-
-    @property
-    def path(self) -> str:
-        """The request path of the handshake (``scope['path']``, percent-decoded)."""
-        return self._scope.get('path') or '/'
-
-    @property
-    def query_string(self) -> str:
-        """The raw query string of the handshake, without the ``?``."""
-        raw = self._scope.get('query_string') or b''
-        return raw.decode('latin-1') if isinstance(raw, bytes) else str(raw)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The handshake request headers: lower-case names, values decoded as latin-1.
-
-        Repeated headers are joined with ``,`` (for singleton headers such as ``host`` the last
-        one wins), as in ``lanner.asgi.Request.headers``.
-        """
-        headers = self._headers
-        if headers is None:
-            headers = {}
-            for raw_name, raw_value in self._scope.get('headers') or ():
-                name = raw_name.decode('latin-1').lower()
-                value = raw_value.decode('latin-1')
-                if name in headers and name not in SINGLETON_HEADERS:
-                    headers[name] += ',' + value
-                else:
-                    headers[name] = value
-            self._headers = headers
-        return headers
-
-    @property
-    def context(self) -> Any:
-        """Per-connection scratch space for the app (a :class:`lanner.Context`)."""
-        context = self._context
-        if context is None:
-            from lanner.util.structures import Context
-
-            context = self._context = Context()
-        return context
 
     # ------------------------------------------------------------------ handshake
 
@@ -504,75 +446,14 @@ class WebSocket:
             return self._media_handlers[_BINARY].deserialize(bytes(data))
         raise PayloadTypeError('The message carries neither text nor bytes.')
 
-    async def receive_json(self) -> object:
-        """Wait for the next message and parse it as JSON (a lanner addition).
-
-        A message that is not valid JSON is *not* consumed at first: ValueError is raised and
-        the same message is returned by the next ``receive_*`` call, so the caller can fall back
-        to ``receive_text()`` (as in the EchoWebSocket example). If the next call tries to
-        decode it again, it is consumed and ValueError is raised again, so a loop that ignores
-        bad messages cannot spin on one forever.
-
-        Raises:
-            ValueError: The message is not valid JSON.
-        """
-        event = await self._next_message()
-        handler = self._json_handler or self._resolve_json_handler()
-        payload = event.get('text')
-        if payload is None:
-            payload = event.get('bytes')
-            if payload is None:
-                raise PayloadTypeError('The message carries neither text nor bytes.')
-            try:
-                payload = bytes(payload).decode('utf-8')
-            except UnicodeDecodeError as ex:
-                self._retain(event)
-                raise ValueError(f'The binary message is not UTF-8 encoded JSON: {ex}') from ex
-        try:
-            return handler.deserialize(payload)
-        except ValueError:
-            self._retain(event)
-            raise
-
-    async def receive_msgpack(self) -> object:
-        """Wait for the next binary message and unpack it as MessagePack (a lanner addition).
-
-        Like :meth:`receive_json`, a message that cannot be decoded is left in place once and
-        ValueError is raised.
-
-        Raises:
-            PayloadTypeError: The message is text (left in place once).
-            ValueError: The message is not valid MessagePack.
-        """
-        event = await self._next_message()
-        data = event.get('bytes')
-        if data is None:
-            self._retain(event)
-            raise PayloadTypeError('Expected a BINARY MessagePack message, but got TEXT.')
-        handler = self._msgpack_handler or self._resolve_msgpack_handler()
-        try:
-            return handler.deserialize(bytes(data))
-        except ValueError:
-            self._retain(event)
-            raise
-        except Exception as ex:  # msgpack raises a few non-ValueError classes for garbage
-            self._retain(event)
-            raise ValueError(f'The message is not valid MessagePack: {ex}') from ex
-
-    def _retain(self, event: Message) -> None:
-        """Put an undecodable message back for the next receive, unless it was already."""
-        if self._retained is event:
-            self._retained = None
-            return
-        self._retained = event
-        self._buffer.appendleft(event)
-
     async def _next_message(self) -> Message:
         """The next ``websocket.receive`` event, from the buffer or the server."""
         buffer = self._buffer
         while True:
             if buffer:
                 event = buffer.popleft()
+                if self._retained is not None and event is not self._retained:
+                    self._retained = None  # the retained message was consumed meanwhile
                 space = self._space
                 if space is not None:
                     self._space = None
@@ -587,6 +468,7 @@ class WebSocket:
                     )
                 raise WebSocketDisconnected(self._close_code)
             if self._pump is None:
+                self._retained = None
                 return await self._receive_directly()
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._getters.append(waiter)
@@ -767,17 +649,6 @@ class WebSocket:
         else:
             await self._send({'type': 'websocket.send', 'bytes': bytes(serialized)})
 
-    async def send_json(self, obj: object) -> None:
-        """Serialize ``obj`` as JSON and send it as a text message (a lanner addition)."""
-        handler = self._json_handler or self._resolve_json_handler()
-        text = handler.serialize(obj)
-        await self._send({'type': 'websocket.send', 'text': text})
-
-    async def send_msgpack(self, obj: object) -> None:
-        """Pack ``obj`` as MessagePack and send it as a binary message (a lanner addition)."""
-        handler = self._msgpack_handler or self._resolve_msgpack_handler()
-        await self._send({'type': 'websocket.send', 'bytes': bytes(handler.serialize(obj))})
-
     async def _send(self, event: Message) -> None:
         if self._state != _OPEN:
             if self._state == _CONNECTING:
@@ -837,40 +708,6 @@ class WebSocket:
             self._peer_closed(1000)
             return WebSocketDisconnected(1000)
         return ex
-
-    # ------------------------------------------------------------------ handlers
-
-    def _resolve_json_handler(self) -> Any:
-        from lanner.media import JSONHandlerWS
-
-        handler = self._media_handlers.get(_TEXT)
-        if not isinstance(handler, JSONHandlerWS):
-            handler = _shared_handler('json')
-        self._json_handler = handler
-        return handler
-
-    def _resolve_msgpack_handler(self) -> Any:
-        from lanner.media import MessagePackHandlerWS
-
-        handler = self._media_handlers.get(_BINARY)
-        if not isinstance(handler, MessagePackHandlerWS):
-            handler = _shared_handler('msgpack')
-        self._msgpack_handler = handler
-        return handler
-
-
-_shared_handlers: dict[str, Any] = {}
-
-
-def _shared_handler(kind: str) -> Any:
-    """A default JSON/MessagePack handler for send_json & co. when the app registered others."""
-    handler = _shared_handlers.get(kind)
-    if handler is None:
-        from lanner.media import JSONHandlerWS, MessagePackHandlerWS
-
-        handler = JSONHandlerWS() if kind == 'json' else MessagePackHandlerWS()
-        _shared_handlers[kind] = handler
-    return handler
 
 
 def _code_from_error(ex: BaseException, default: int | None) -> int:
