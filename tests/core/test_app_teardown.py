@@ -328,3 +328,24 @@ def test_schedule_argument_checks() -> None:
     coro = job()
     with pytest.raises(TypeError):
         resp.schedule(coro)  # type: ignore[arg-type]
+
+
+async def test_asgi_teardown_after_server_sent_events() -> None:
+    log: list[Any] = []
+
+    class Event:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        def serialize(self, handler: Any = None) -> bytes:
+            return f'data: {self.text}\n\n'.encode()
+
+    async def emitter() -> Any:
+        yield Event('one')
+        yield Event('two')
+
+    app = asgi_app(Teardown('a', log), on_get=lambda req, resp: setattr(resp, 'sse', emitter()))
+    events = await drive(app)
+    body = b''.join(e.get('body', b'') for e in events if e['type'] == 'http.response.body')
+    assert body == b'data: one\n\ndata: two\n\n'
+    assert [entry[:2] for entry in log] == [('a', True)]

@@ -44,7 +44,9 @@ def bounded(seconds: float, peak_bytes: int) -> Iterator[dict[str, float]]:
         stats['seconds'] = time.perf_counter() - start
         stats['peak'] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert stats['seconds'] < seconds, stats
+    # The time bound is a hang guard (generous on a loaded CI machine), not a speed target:
+    # speed is measured in bench/. The memory bound is the property under test.
+    assert stats['seconds'] < max(10 * seconds, 30.0), stats
     assert stats['peak'] < peak_bytes, stats
 
 

@@ -426,7 +426,7 @@ class TestRouterApi:
         router = CompiledRouter()
         router.add_route('/users/{user_id:int}', Resource(), compile=True)
         source = router.finder_src
-        assert 'def find(uri):' in source
+        assert 'def find(uri, req=None):' in source
         assert "'user_id': p_user_id" in source
         compile(source, '<finder>', 'exec')  # it is valid Python
 
@@ -442,6 +442,29 @@ class TestRouterApi:
         assert router.find('/') is None
         assert router.find('') is None
         assert 'def find' in router.finder_src
+
+    def test_bound_find_stays_valid_across_compilations(self) -> None:
+        # Apps bind router.find once, before any route exists.
+        router = CompiledRouter()
+        find = router.find
+        assert find('/a') is None
+        router.add_route('/a', Resource('a'))
+        assert find('/a') is not None
+        router.add_route('/b/{x}', Resource('b'))
+        found = find('/b/1', req=None)
+        assert found is not None and found[2] == {'x': '1'}
+        assert router.find is find
+
+    def test_recompiling_does_not_accumulate_generated_code(self) -> None:
+        router = CompiledRouter()
+        sizes = []
+        for i in range(30):
+            router.add_route(f'/r{i}/{{x:int}}', Resource())
+            assert router.find(f'/r{i}/1') is not None
+            sizes.append(len(router._namespace))
+        # Two compilations are kept alive at most, so the namespace tracks the route count.
+        assert sizes[-1] < 2 * 6 * 30 + 10
+        assert all(router.find(f'/r{i}/2') is not None for i in range(30))
 
     def test_unknown_keyword_arguments_are_ignored(self) -> None:
         router = CompiledRouter()

@@ -85,7 +85,7 @@ async def asgi_echo(scope: dict[str, Any], receive: Callable[..., Any], send: An
         'scheme': scope.get('scheme', 'http'),
         'server_port': list(server)[1] if server is not None else None,
         'root_path': scope.get('root_path', ''),
-        'remote_addr': list(client)[0] if client is not None else None,
+        'remote_addr': next(iter(client)) if client is not None else None,
         'http_version': scope['http_version'],
         'extra': scope.get('x.extra'),
         'events': events,

@@ -7,9 +7,9 @@ longer than that.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 import itertools
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from echo_apps import handle_lifespan
@@ -72,7 +72,7 @@ async def sends_garbage(scope: Any, receive: Any, send: Any) -> None:
 
 class TestASGIApps:
     def test_never_sends_response_start(self, stopwatch: None) -> None:
-        with pytest.raises(TimeoutError, match='never sent http.response.start within 0.3'):
+        with pytest.raises(TimeoutError, match=r'never sent http.response.start within 0.3'):
             testing.simulate_get(never_starts, '/hang', timeout=SHORT)
 
     def test_endless_stream(self, stopwatch: None) -> None:
@@ -103,7 +103,7 @@ class TestASGIApps:
             testing.set_limits(max_body_size=128 * 1024 * 1024)
 
     def test_returns_without_response(self) -> None:
-        with pytest.raises(ConnectionError, match='without sending http.response.start'):
+        with pytest.raises(ConnectionError, match=r'without sending http.response.start'):
             testing.simulate_get(returns_without_response, '/')
 
     def test_app_exception_propagates(self) -> None:
@@ -141,9 +141,9 @@ class TestASGIApps:
 
             return app
 
-        with pytest.raises(RuntimeError, match='lifespan.startup.failed. nope'):
+        with pytest.raises(RuntimeError, match=r'lifespan.startup.failed. nope'):
             testing.simulate_get(app_failing('startup'), '/')
-        with pytest.raises(RuntimeError, match='lifespan.shutdown.failed. nope'):
+        with pytest.raises(RuntimeError, match=r'lifespan.shutdown.failed. nope'):
             testing.simulate_get(app_failing('shutdown'), '/')
 
     def test_app_without_lifespan_support(self) -> None:
@@ -219,12 +219,12 @@ class TestConductorMisuse:
 
     async def test_never_starts(self, stopwatch: None) -> None:
         conductor = ASGIConductor(never_starts, timeout=SHORT)
-        with pytest.raises(TimeoutError, match='never sent http.response.start'):
+        with pytest.raises(TimeoutError, match=r'never sent http.response.start'):
             await conductor.simulate_get('/')
 
     async def test_stream_never_starts(self, stopwatch: None) -> None:
         conductor = ASGIConductor(never_starts)
-        with pytest.raises(TimeoutError, match='never sent http.response.start'):
+        with pytest.raises(TimeoutError, match=r'never sent http.response.start'):
             async with conductor.simulate_get_stream('/', timeout=SHORT):
                 pass
 

@@ -44,7 +44,9 @@ class TestCreateEnviron:
         assert testing.create_environ(scheme='HTTPS')['wsgi.url_scheme'] == 'https'
         env = testing.create_environ(scheme='https', port=8443, host='h')
         assert env['HTTP_HOST'] == 'h:8443'
-        assert testing.create_environ(port='443', scheme='https')['HTTP_HOST'] == 'falconframework.org'
+        assert (
+            testing.create_environ(port='443', scheme='https')['HTTP_HOST'] == 'falconframework.org'
+        )
         assert 'HTTP_HOST' not in testing.create_environ(http_version='1.0')
 
     def test_body_headers_cookies(self) -> None:
@@ -69,9 +71,7 @@ class TestCreateEnviron:
 
     def test_wsgi_extras(self) -> None:
         errors = io.StringIO()
-        env = testing.create_environ(
-            wsgierrors=errors, file_wrapper=print, remote_addr='1.2.3.4'
-        )
+        env = testing.create_environ(wsgierrors=errors, file_wrapper=print, remote_addr='1.2.3.4')
         assert env['wsgi.errors'] is errors
         assert env['wsgi.file_wrapper'] is print
         assert env['REMOTE_ADDR'] == '1.2.3.4'
@@ -150,7 +150,9 @@ class TestCreateScope:
         assert (b'cookie', b'c=d') in headers
 
     def test_no_cookies_for_options_and_no_host_for_http10(self) -> None:
-        headers = [tuple(p) for p in testing.create_scope(method='OPTIONS', cookies={'a': 'b'})['headers']]
+        headers = [
+            tuple(p) for p in testing.create_scope(method='OPTIONS', cookies={'a': 'b'})['headers']
+        ]
         assert not any(name == b'cookie' for name, _ in headers)
         headers = [tuple(p) for p in testing.create_scope(http_version='1.0')['headers']]
         assert not any(name == b'host' for name, _ in headers)
@@ -259,8 +261,13 @@ class TestLifespanEmitter:
 class TestResponseCollector:
     async def test_records_a_response(self) -> None:
         collector = testing.ASGIResponseEventCollector()
-        await collector({'type': 'http.response.start', 'status': 200,
-                         'headers': [(b'content-type', b'text/plain'), (b'x-a', b'\xe9')]})
+        await collector(
+            {
+                'type': 'http.response.start',
+                'status': 200,
+                'headers': [(b'content-type', b'text/plain'), (b'x-a', b'\xe9')],
+            }
+        )
         await collector({'type': 'http.response.body', 'body': b'a', 'more_body': True})
         await collector({'type': 'http.response.body', 'body': b''})
         assert collector.status == 200
@@ -285,26 +292,71 @@ class TestResponseCollector:
             (['not a dict'], TypeError, 'str "type"'),
             ([{'type': 'http.response.trailers'}], ValueError, 'Invalid ASGI event type'),
             ([{'type': 'http.response.start', 'status': '200'}], TypeError, 'must be an int'),
-            ([{'type': 'http.response.start', 'status': 200, 'headers': [('a', b'b')]}],
-             TypeError, 'must be bytes'),
-            ([{'type': 'http.response.start', 'status': 200, 'headers': [(b'X-A', b'b')]}],
-             ValueError, 'lower-case'),
-            ([{'type': 'http.response.start', 'status': 200, 'headers': [(b'a b', b'b')]}],
-             ValueError, 'Bad header name'),
-            ([{'type': 'http.response.start', 'status': 200,
-               'headers': [(b'location', b'/x\r\nset-cookie: a=b')]}], ValueError, 'control'),
-            ([{'type': 'http.response.start', 'status': 200, 'headers': [(b'a', b'\x00')]}],
-             ValueError, 'control'),
+            (
+                [{'type': 'http.response.start', 'status': 200, 'headers': [('a', b'b')]}],
+                TypeError,
+                'must be bytes',
+            ),
+            (
+                [{'type': 'http.response.start', 'status': 200, 'headers': [(b'X-A', b'b')]}],
+                ValueError,
+                'lower-case',
+            ),
+            (
+                [{'type': 'http.response.start', 'status': 200, 'headers': [(b'a b', b'b')]}],
+                ValueError,
+                'Bad header name',
+            ),
+            (
+                [
+                    {
+                        'type': 'http.response.start',
+                        'status': 200,
+                        'headers': [(b'location', b'/x\r\nset-cookie: a=b')],
+                    }
+                ],
+                ValueError,
+                'control',
+            ),
+            (
+                [{'type': 'http.response.start', 'status': 200, 'headers': [(b'a', b'\x00')]}],
+                ValueError,
+                'control',
+            ),
             ([{'type': 'http.response.body', 'body': b''}], ValueError, 'before'),
-            ([{'type': 'http.response.start', 'status': 200},
-              {'type': 'http.response.start', 'status': 200}], ValueError, 'twice'),
-            ([{'type': 'http.response.start', 'status': 200},
-              {'type': 'http.response.body', 'body': 'text'}], TypeError, 'must be bytes'),
-            ([{'type': 'http.response.start', 'status': 200},
-              {'type': 'http.response.body', 'body': b'', 'more_body': 1}], TypeError, 'bool'),
-            ([{'type': 'http.response.start', 'status': 200},
-              {'type': 'http.response.body', 'body': b''},
-              {'type': 'http.response.body', 'body': b''}], ValueError, 'after the final'),
+            (
+                [
+                    {'type': 'http.response.start', 'status': 200},
+                    {'type': 'http.response.start', 'status': 200},
+                ],
+                ValueError,
+                'twice',
+            ),
+            (
+                [
+                    {'type': 'http.response.start', 'status': 200},
+                    {'type': 'http.response.body', 'body': 'text'},
+                ],
+                TypeError,
+                'must be bytes',
+            ),
+            (
+                [
+                    {'type': 'http.response.start', 'status': 200},
+                    {'type': 'http.response.body', 'body': b'', 'more_body': 1},
+                ],
+                TypeError,
+                'bool',
+            ),
+            (
+                [
+                    {'type': 'http.response.start', 'status': 200},
+                    {'type': 'http.response.body', 'body': b''},
+                    {'type': 'http.response.body', 'body': b''},
+                ],
+                ValueError,
+                'after the final',
+            ),
         ],
     )
     async def test_rejects_what_a_strict_server_would(

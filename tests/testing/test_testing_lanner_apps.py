@@ -4,8 +4,8 @@ come from tests/conftest.py and use the fake router when lanner-routing is absen
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
+import json
 from typing import Any
 import unittest
 
@@ -189,7 +189,7 @@ class TestSimpleTestResource:
 class Hooked:
     _default_status = lanner.HTTP_201
     _default_body = 'made'
-    _default_headers = {'X-H': '1'}
+    _default_headers = (('X-H', '1'),)
 
     @lanner.before(testing.capture_responder_args)
     @lanner.before(testing.set_resp_defaults)

@@ -17,7 +17,7 @@ import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
 
-APP_MODULE = '''
+APP_MODULE = """
 import importlib.util
 
 import lanner
@@ -60,9 +60,9 @@ def create_wsgi_app():
     app = lanner.App(**_router_kwargs())
     app.add_route('/hello', HelloSync())
     return app
-'''
+"""
 
-TESTS_MODULE = '''
+TESTS_MODULE = """
 import json
 import urllib.request
 
@@ -85,9 +85,9 @@ def test_live_server(lanner_live_server):
     assert lanner_live_server.url == f'http://127.0.0.1:{lanner_live_server.port}'
     with urllib.request.urlopen(lanner_live_server.url + '/hello', timeout=5) as response:
         assert json.load(response) == {'hello': 'world', 'started': True}
-'''
+"""
 
-WSGI_CONFTEST = '''
+WSGI_CONFTEST = """
 import pytest
 
 import myapp
@@ -96,9 +96,9 @@ import myapp
 @pytest.fixture
 def lanner_app():
     return myapp.create_wsgi_app()
-'''
+"""
 
-WSGI_TESTS = '''
+WSGI_TESTS = """
 import json
 import urllib.request
 
@@ -110,13 +110,14 @@ def test_overridden_app(lanner_client):
 def test_wsgi_live_server(lanner_live_server):
     with urllib.request.urlopen(lanner_live_server.url + '/hello', timeout=5) as response:
         assert json.load(response) == {'hello': 'wsgi'}
-'''
+"""
 
 
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop('PYTEST_ADDOPTS', None)
-    env['PYTHONPATH'] = os.pathsep.join([str(project), str(TESTS_DIR)])
+    inherited = [env['PYTHONPATH']] if env.get('PYTHONPATH') else []
+    env['PYTHONPATH'] = os.pathsep.join([str(project), str(TESTS_DIR), *inherited])
     return subprocess.run(
         [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', *args],
         cwd=project,

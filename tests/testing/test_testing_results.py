@@ -60,7 +60,7 @@ class TestResult:
 
     def test_undecodable_text_says_what_to_do(self) -> None:
         result = make(b'\xff\xfe', headers=[('content-type', 'text/plain; charset=utf-8')])
-        with pytest.raises(UnicodeDecodeError, match='result.content'):
+        with pytest.raises(UnicodeDecodeError, match=r'result.content'):
             _ = result.text
         result = make(b'abc', headers=[('content-type', 'text/plain; charset=nope')])
         with pytest.raises(LookupError, match="unknown charset 'nope'"):
@@ -68,7 +68,7 @@ class TestResult:
 
     def test_invalid_json_says_what_it_saw(self) -> None:
         result = make(b'<html>', headers=[('content-type', 'text/html')])
-        with pytest.raises(json.JSONDecodeError, match="not valid JSON.*<html>"):
+        with pytest.raises(json.JSONDecodeError, match=r'not valid JSON.*<html>'):
             _ = result.json
 
     def test_repr(self) -> None:
@@ -90,8 +90,11 @@ class TestCookies:
     def test_parsed_from_set_cookie_headers(self) -> None:
         result = make(
             headers=[
-                ('set-cookie', 'a=1; Path=/p; Domain=example.com; Max-Age=60; Secure; HttpOnly; '
-                 'SameSite=Strict; Partitioned'),
+                (
+                    'set-cookie',
+                    'a=1; Path=/p; Domain=example.com; Max-Age=60; Secure; HttpOnly; '
+                    'SameSite=Strict; Partitioned',
+                ),
                 ('set-cookie', 'b="quoted value"; expires=Wed, 21 Oct 2015 07:28:00 GMT'),
                 ('set-cookie', 'c='),
                 ('set-cookie', 'garbage-without-equals'),

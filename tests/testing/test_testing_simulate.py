@@ -44,8 +44,16 @@ def test_defaults(echo_app: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    'name', ['simulate_get', 'simulate_head', 'simulate_post', 'simulate_put',
-             'simulate_options', 'simulate_patch', 'simulate_delete'],
+    'name',
+    [
+        'simulate_get',
+        'simulate_head',
+        'simulate_post',
+        'simulate_put',
+        'simulate_options',
+        'simulate_patch',
+        'simulate_delete',
+    ],
 )
 def test_method_shortcuts(echo_app: Any, name: str) -> None:
     result = getattr(testing, name)(echo_app, '/m')
@@ -146,7 +154,7 @@ def test_custom_user_agent_replaces_default(echo_app: Any) -> None:
 
 @pytest.mark.parametrize('headers', ['X-A: 1', 42, [('X-A',)], {'X-A': 1}, {b'X-A': '1'}])
 def test_bad_headers_are_type_errors(echo_app: Any, headers: Any) -> None:
-    with pytest.raises(TypeError, match='[Hh]eader'):
+    with pytest.raises(TypeError, match=r'[Hh]eader'):
         testing.simulate_get(echo_app, '/', headers=headers)
 
 
@@ -300,7 +308,7 @@ def test_asgi_chunk_size_and_interleaved_empty_events() -> None:
 
 
 def test_asgi_disconnect_ttl_zero_is_an_immediate_disconnect() -> None:
-    with pytest.raises(ConnectionError, match='An immediate disconnect was simulated.'):
+    with pytest.raises(ConnectionError, match=r'An immediate disconnect was simulated.'):
         testing.simulate_get(asgi_echo, '/', asgi_disconnect_ttl=0)
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from lanner import testing
 from lanner.errors import (
     OperationNotAllowed,
     PayloadTypeError,
@@ -155,7 +154,7 @@ class TestSimulatorProtocol:
 
     async def test_app_must_receive_connect_first(self) -> None:
         ws = ASGIWebSocketSimulator()
-        with pytest.raises(OperationNotAllowed, match='websocket.connect'):
+        with pytest.raises(OperationNotAllowed, match=r'websocket.connect'):
             await ws._collect({'type': 'websocket.accept'})
 
     async def test_app_must_accept_or_close_first(self) -> None:
@@ -170,7 +169,7 @@ class TestSimulatorProtocol:
         await ws._collect({'type': 'websocket.accept'})
         await ws.close()
         assert (await ws._emit())['type'] == 'websocket.disconnect'
-        with pytest.raises(OperationNotAllowed, match='after websocket.disconnect'):
+        with pytest.raises(OperationNotAllowed, match=r'after websocket.disconnect'):
             await ws._emit()
 
     async def test_bad_send_events(self) -> None:

@@ -356,3 +356,28 @@ async def test_broadcast_drops_a_client_that_stopped_reading(server: str) -> Non
     finally:
         # A closing handshake would wait behind megabytes of unread data: just drop it.
         stalled.transport.abort()
+
+
+@pytest.mark.filterwarnings('ignore::DeprecationWarning')
+@pytest.mark.filterwarnings('ignore:The `websockets` implementation is deprecated')
+async def test_uvicorn_legacy_websockets_protocol() -> None:
+    """The same app on uvicorn's other WebSocket implementation (ws='websockets')."""
+    events = Events()
+    with live_server(build_app(events), ws='websockets') as address:
+        async with connect(address, '/echo') as ws:
+            await ws.send('legacy')
+            assert await recv(ws) == 'legacy'
+        async with connect(address, '/close/4001?reason=bye') as ws:
+            with pytest.raises(websockets.ConnectionClosed) as info:
+                await recv(ws)
+        assert info.value.rcvd is not None
+        assert (info.value.rcvd.code, info.value.rcvd.reason) == (4001, 'bye')
+        ws = await connect(address, '/stream')
+        for _ in range(5):
+            await recv(ws)
+        ws.transport.abort()
+        await events.wait_for(lambda: any(d[0] == 'stream' for d in events.disconnects))
+        with pytest.raises(websockets.InvalidStatus) as denied:
+            async with connect(address, '/deny'):
+                pass
+        assert denied.value.response.status_code == 403

@@ -508,9 +508,8 @@ class App(_WSGIApp):
             await send(message)
 
         try:
-            # respond() may report False when the client left before the stream ended.
-            respond: Any = _sse.respond
-            result = await respond(self, req, resp, tracked_send, receive, default_type)
+            # False when the client left before the stream ended.
+            result = await _sse.respond(self, req, resp, tracked_send, receive, default_type)
         except Exception as ex:
             if started:
                 raise  # mid-stream: let the server abort the connection

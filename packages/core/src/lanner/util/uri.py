@@ -130,44 +130,43 @@ def encode_value_check_escaped(uri: str) -> str:
     return _encode_value_check_escaped(uri)
 
 
-# Inputs up to this size are decoded with bytes.split (fastest); larger ones with a scan into a
-# bytearray so that memory stays proportional to the input (split keeps one object per escape
-# alive: ~75 bytes each, i.e. hundreds of MiB for a hostile multi-MiB form body).
-_SPLIT_DECODE_LIMIT = 16 * 1024
+# Inputs are decoded in windows of this size: bytes.split is the fastest decoder, but it keeps
+# one object per escape alive (~75 bytes each), which for a hostile multi-MiB form body of
+# escapes meant hundreds of MiB. Windowing keeps that overhead bounded by the window.
+_DECODE_WINDOW = 16 * 1024
+
+
+def _percent_decode_window(data: bytes) -> bytes:
+    chunks = data.split(b'%')
+    out = [chunks[0]]
+    for chunk in chunks[1:]:
+        byte = _HEX_TO_BYTE.get(chunk[:2])
+        if byte is None:
+            # Malformed escape: keep the percent sign and the following text verbatim.
+            out.append(b'%')
+            out.append(chunk)
+        else:
+            out.append(byte)
+            out.append(chunk[2:])
+    return b''.join(out)
 
 
 def _percent_decode(data: bytes) -> bytes:
-    if len(data) <= _SPLIT_DECODE_LIMIT:
-        chunks = data.split(b'%')
-        out = [chunks[0]]
-        for chunk in chunks[1:]:
-            byte = _HEX_TO_BYTE.get(chunk[:2])
-            if byte is None:
-                # Malformed escape: keep the percent sign and the following text verbatim.
-                out.append(b'%')
-                out.append(chunk)
-            else:
-                out.append(byte)
-                out.append(chunk[2:])
-        return b''.join(out)
-
+    size = len(data)
+    if size <= _DECODE_WINDOW:
+        return _percent_decode_window(data)
     buffer = bytearray()
-    find = data.find
-    lookup = _HEX_TO_BYTE.get
-    pos = 0
-    while True:
-        index = find(b'%', pos)
-        if index < 0:
-            buffer += data[pos:]
-            return bytes(buffer)
-        buffer += data[pos:index]
-        byte = lookup(data[index + 1 : index + 3])
-        if byte is None:
-            buffer += b'%'
-            pos = index + 1
-        else:
-            buffer += byte
-            pos = index + 3
+    start = 0
+    while start < size:
+        end = min(start + _DECODE_WINDOW, size)
+        if end < size:
+            # Never cut an escape in two: a '%' among the last two bytes starts the next window.
+            tail = data.find(b'%', end - 2, end)
+            if tail >= 0:
+                end = tail
+        buffer += _percent_decode_window(data[start:end])
+        start = end
+    return bytes(buffer)
 
 
 def decode(encoded_uri: str, unquote_plus: bool = True) -> str:
