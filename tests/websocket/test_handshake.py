@@ -393,3 +393,20 @@ async def test_handshake_request_has_no_body(ws_app: Any) -> None:
         pass
     assert res.error is None
     assert res.result == (True, 'ws')
+
+
+async def test_client_gone_before_accept(ws_app: Any, lanner_logs: Any) -> None:
+    async def script(req: Any, ws: Any) -> None:
+        await client.disconnect(1001)  # the client gives up during the handshake
+        try:
+            await ws.accept()
+        except WebSocketDisconnected as ex:
+            return ('disconnected', ex.code, ws.closed)
+        return ('accepted',)
+
+    res = Recorder(script)
+    ws_app.add_route('/', res)
+    async with WSDriver(ws_app, '/') as client:
+        await client.finished()
+    assert res.result == ('disconnected', 1000, True)
+    assert client.sent == []

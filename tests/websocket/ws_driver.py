@@ -123,6 +123,8 @@ class WSDriver:
             self.violations.append(f'{kind} after websocket.close')
             raise ProtocolViolation(f'The app sent {kind!r} after websocket.close')
         if kind == 'websocket.accept':
+            if self.client_gone:
+                raise ClientDisconnected('the client is gone')
             if self.accepted:
                 self.violations.append('second websocket.accept')
                 raise ProtocolViolation('The app accepted twice')

@@ -101,6 +101,9 @@ _DEFAULT_STATIC_MEDIA_TYPES = (
     ('.yml', MEDIA_YAML),
 )
 
+# Default request-body limit for media parsing (RequestOptions.max_body_size); lanner-only.
+DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+
 # Request headers that must not be folded: when repeated, the last value wins.
 SINGLETON_HEADERS = frozenset(
     [

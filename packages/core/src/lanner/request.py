@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from lanner import request_helpers as helpers
 from lanner._memo import memoized
 from lanner._request_params import QueryParamsMixin
-from lanner.constants import DEFAULT_MEDIA_TYPE, MEDIA_JSON
+from lanner.constants import DEFAULT_MAX_BODY_SIZE, DEFAULT_MEDIA_TYPE, MEDIA_JSON
 from lanner.errors import (
     HTTPContentTooLarge,
     HTTPInvalidHeader,
@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 __all__ = ('Request', 'RequestOptions')
 
 
-# 4 MiB: generous for JSON/msgpack/form bodies, small enough that a hostile client cannot make
-# the process buffer an arbitrary amount of memory through ``get_media()``.
-DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+# DEFAULT_MAX_BODY_SIZE (4 MiB, in lanner.constants): generous for JSON/msgpack/form bodies,
+# small enough that a hostile client cannot make the process buffer an arbitrary amount of
+# memory through ``get_media()``.
 
 
 class RequestOptions:

@@ -23,10 +23,11 @@ import functools
 import inspect
 from typing import Any, TypeVar
 
+# Default ``RequestOptions.max_body_size`` (4 MiB), defined once in lanner.constants.
+from lanner.constants import DEFAULT_MAX_BODY_SIZE
+
 __all__ = ['DEFAULT_MAX_BODY_SIZE', 'max_body_size', 'validate_max_body_size']
 
-#: Default ``RequestOptions.max_body_size``: 4 MiB.
-DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
 
 _F = TypeVar('_F', bound=Callable[..., Any])
 
