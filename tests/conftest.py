@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-import importlib.util
 from typing import Any
 
 import pytest
-from support.harness import Client
-
-HAVE_ROUTING = importlib.util.find_spec('lanner.routing') is not None
-
+from support.harness import Client, new_app
 
 @pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
 def asgi(request: pytest.FixtureRequest) -> bool:
@@ -22,15 +18,7 @@ def make_app(asgi: bool) -> Callable[..., Any]:
     """Build an App of the current flavour; uses the fake router when lanner-routing is absent."""
 
     def factory(**kwargs: Any) -> Any:
-        import lanner
-        import lanner.asgi
-
-        if not HAVE_ROUTING and 'router' not in kwargs:
-            from support.simple_router import SimpleRouter
-
-            kwargs['router'] = SimpleRouter()
-        cls = lanner.asgi.App if asgi else lanner.App
-        return cls(**kwargs)
+        return new_app(asgi, **kwargs)
 
     return factory
 

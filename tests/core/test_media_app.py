@@ -9,7 +9,7 @@ from typing import Any
 
 import msgpack
 import pytest
-from support.harness import Client, build_scope, call_asgi_async, resource
+from support.harness import Client, build_scope, call_asgi_async, new_app, resource
 
 import lanner
 from lanner.media import BaseHandler, Handlers, JSONHandler, MessagePackHandler, max_body_size
@@ -388,9 +388,7 @@ def test_per_call_override(make_app: Any, asgi: bool) -> None:
 
 
 def test_chunked_asgi_body_over_limit_is_413() -> None:
-    import lanner.asgi
-
-    app = lanner.asgi.App()
+    app = new_app(asgi=True)
     app.req_options.max_body_size = 1000
     app.add_route('/echo', echo_resource(True))
     scope = build_scope('POST', '/echo', headers={'content-type': 'application/json'})
@@ -405,9 +403,7 @@ def test_chunked_asgi_body_over_limit_is_413() -> None:
 
 
 def test_chunked_asgi_multipart_over_limit_is_413() -> None:
-    import lanner.asgi
-
-    app = lanner.asgi.App()
+    app = new_app(asgi=True)
     app.req_options.max_body_size = 10_000
 
     async def on_post(req: Any, resp: Any) -> None:

@@ -280,6 +280,20 @@ class Client:
         return self.request('OPTIONS', path, **kwargs)
 
 
+def new_app(asgi: bool, **kwargs: Any) -> Any:
+    """An App of the given flavour; the fake router stands in when lanner-routing is absent."""
+    import importlib.util
+
+    import lanner
+    import lanner.asgi
+
+    if 'router' not in kwargs and importlib.util.find_spec('lanner.routing') is None:
+        from support.simple_router import SimpleRouter
+
+        kwargs['router'] = SimpleRouter()
+    return (lanner.asgi.App if asgi else lanner.App)(**kwargs)
+
+
 def _asyncify(func: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)

@@ -256,3 +256,42 @@ class TestConductorMisuse:
         with pytest.raises(TimeoutError, match='lifespan startup'):
             async with ASGIConductor(app, timeout=SHORT):
                 pass
+
+
+class TestCleanupAndLimits:
+    async def test_no_task_outlives_a_timed_out_simulation(self) -> None:
+        conductor = ASGIConductor(endless_stream)
+        with pytest.raises(TimeoutError):
+            await conductor.simulate_get('/', timeout=SHORT)
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    async def test_streamed_results_apply_backpressure(self) -> None:
+        @lifespan_aware
+        async def firehose(scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+            await send({'type': 'http.response.start', 'status': 200, 'headers': []})
+            while True:
+                await send({'type': 'http.response.body', 'body': b'x' * 65536, 'more_body': True})
+
+        async with ASGIConductor(firehose).simulate_get_stream('/') as result:
+            await asyncio.sleep(0.1)
+            # Unread data stays near the 1 MiB high-water mark instead of growing without end.
+            buffered = await result.stream.read()
+            assert 0 < len(buffered) <= 1024 * 1024 + 65536
+            await asyncio.sleep(0.05)
+            assert 0 < len(await result.stream.read()) <= 1024 * 1024 + 65536
+
+    def test_set_limits_changes_the_default_timeout(self, stopwatch: None) -> None:
+        from lanner.testing import _simulate
+
+        original = _simulate.DEFAULT_TIMEOUT
+        testing.set_limits(timeout=SHORT)
+        try:
+            with pytest.raises(TimeoutError, match=r'within 0\.3 seconds'):
+                testing.simulate_get(never_starts, '/')
+        finally:
+            testing.set_limits(timeout=original)
+        with pytest.raises(ValueError, match='positive'):
+            testing.set_limits(timeout=0)
+        with pytest.raises(ValueError, match='positive'):
+            testing.set_limits(max_body_size=0)

@@ -81,3 +81,8 @@ def test_version_matches_the_distribution_file() -> None:
     from lanner.testing._version import __version__
 
     assert lanner.testing.__version__ == __version__
+
+
+def test_lazy_table_matches_all() -> None:
+    lazy = {name for names in lanner.testing._NAMES_BY_MODULE.values() for name in names}
+    assert lazy | {'__version__'} == set(lanner.testing.__all__)

@@ -36,7 +36,7 @@ from lanner.routing._tree import CompiledRouterNode
 
 # PERF: an inline `==` chain beats dict.get + a function call for a handful of siblings; above
 # this many the dict keeps the cost constant.
-INLINE_LITERALS = 4
+INLINE_LITERALS = 8
 
 # Python rejects source nested more than 100 blocks deep; beyond this indentation the compiler
 # moves the subtree into its own function.

@@ -49,7 +49,8 @@ def split_complex(literals: tuple[str, ...], text: str) -> list[str] | None:
     return [text[starts[i] : ends[i]] for i in range(1, k + 1)]
 
 
-def _field_text(template: str, field: Field, value: Any) -> str:
+def _field_text(template: str, field: Field, value: Any) -> tuple[str, Any]:
+    """Format one field; return its text and the value the router will give back for it."""
     converter = field.converter
     if converter is None:
         if value is None or isinstance(value, bool):
@@ -57,7 +58,8 @@ def _field_text(template: str, field: Field, value: Any) -> str:
                 f'The value for the field {field.name!r} of {template!r} must be a string '
                 f'(or a number), not {value!r}.'
             )
-        return value if isinstance(value, str) else str(value)
+        text = value if isinstance(value, str) else str(value)
+        return text, text
 
     to_str = getattr(converter, 'to_str', None)
     try:
@@ -74,13 +76,14 @@ def _field_text(template: str, field: Field, value: Any) -> str:
         )
 
     check = text.split('/') if getattr(converter, 'CONSUME_MULTIPLE_SEGMENTS', False) else text
-    if converter.convert(check) is None:
+    converted = converter.convert(check)
+    if converted is None:
         raise URLBuildError(
             f'The value {value!r} for the field {field.name!r} of {template!r} is not accepted '
             f'by its converter {field.converter_name!r} (formatted as {text!r}), so the path '
             'would not route back to this template.'
         )
-    return text
+    return text, converted
 
 
 def _reject_dot_segment(template: str, decoded: str, names: str) -> None:
@@ -93,8 +96,12 @@ def _reject_dot_segment(template: str, decoded: str, names: str) -> None:
 
 def build(
     template: str, segments: tuple[Segment, ...], params: Mapping[str, Any]
-) -> tuple[str, str]:
-    """Return ``(encoded_path, decoded_path)`` for ``template`` filled with ``params``.
+) -> tuple[str, str, dict[str, Any]]:
+    """Build the path for ``template`` filled with ``params``.
+
+    Returns:
+        ``(encoded_path, decoded_path, expected)`` where ``expected`` holds the values the
+        router should produce when it matches ``decoded_path`` (used to verify the result).
 
     Raises:
         URLBuildError: A value is missing, unexpected or cannot be represented.
@@ -115,6 +122,7 @@ def build(
 
     encoded: list[str] = []
     decoded: list[str] = []
+    expected: dict[str, Any] = {}
     for segment in segments:
         if segment.kind == LITERAL:
             encoded.append(quote(segment.raw, safe=_SAFE))
@@ -123,7 +131,7 @@ def build(
 
         if segment.kind == MULTI:
             field = segment.fields[0]
-            text = _field_text(template, field, params[field.name])
+            text, expected[field.name] = _field_text(template, field, params[field.name])
             parts = text.split('/')
             for part in parts:
                 _reject_dot_segment(template, part, f'the field {field.name!r}')
@@ -131,7 +139,10 @@ def build(
             decoded.append(text)
             continue
 
-        texts = [_field_text(template, field, params[field.name]) for field in segment.fields]
+        texts = []
+        for field in segment.fields:
+            text, expected[field.name] = _field_text(template, field, params[field.name])
+            texts.append(text)
         for field, text in zip(segment.fields, texts, strict=True):
             if '/' in text:
                 raise URLBuildError(
@@ -157,4 +168,4 @@ def build(
         encoded.append(''.join(pieces_encoded))
         decoded.append(whole)
 
-    return '/' + '/'.join(encoded), '/' + '/'.join(decoded)
+    return '/' + '/'.join(encoded), '/' + '/'.join(decoded), expected

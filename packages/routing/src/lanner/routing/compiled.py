@@ -326,13 +326,19 @@ class CompiledRouter:
                 the path routes back to the same template.
         """
         route = self._lookup(resource_or_name, params)
-        path, decoded = build(route.template, route.segments, params)
+        path, decoded, expected = build(route.template, route.segments, params)
         match = self.find(decoded)
         if match is None or match[3] != route.template:
             where = 'matches no route' if match is None else f'is routed to {match[3]!r}'
             raise URLBuildError(
                 f'The path {path!r} built for {route.template!r} {where} (literal segments '
                 'take precedence over fields), so it would not reach the intended resource.'
+            )
+        if match[2] != expected:
+            raise URLBuildError(
+                f'The path {path!r} built for {route.template!r} would be matched with the '
+                f'fields {match[2]!r} instead of {expected!r} (for example, leading empty '
+                'segments are ignored when routing).'
             )
         return path
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from lanner.testing._version import __version__
 
-# Public name -> module that defines it (tests/testing pins __all__).
+# Public name -> module that defines it; __all__ below must list the same names (a test
+# checks), spelled out so that type checkers see the re-exports.
 _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
     'lanner.testing.client': (
         'ASGIConductor',
@@ -86,7 +87,49 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-__all__ = ('__version__', *sorted(_LAZY))
+__all__ = (
+    'DEFAULT_HOST',
+    'DEFAULT_UA',
+    'ASGIConductor',
+    'ASGILifespanEventEmitter',
+    'ASGIRequestEventEmitter',
+    'ASGIResponseEventCollector',
+    'ASGIWebSocketSimulator',
+    'Cookie',
+    'Result',
+    'ResultBodyStream',
+    'SimpleTestResource',
+    'SimpleTestResourceAsync',
+    'StartResponseMock',
+    'StreamedResult',
+    'TestCase',
+    'TestClient',
+    '__version__',
+    'capture_responder_args',
+    'capture_responder_args_async',
+    'closed_wsgi_iterable',
+    'create_asgi_req',
+    'create_environ',
+    'create_req',
+    'create_scope',
+    'create_scope_ws',
+    'get_encoding_from_headers',
+    'get_unused_port',
+    'httpnow',
+    'rand_string',
+    'redirected',
+    'set_limits',
+    'set_resp_defaults',
+    'set_resp_defaults_async',
+    'simulate_delete',
+    'simulate_get',
+    'simulate_head',
+    'simulate_options',
+    'simulate_patch',
+    'simulate_post',
+    'simulate_put',
+    'simulate_request',
+)
 
 if TYPE_CHECKING:  # pragma: no cover - names for type checkers and IDEs
     from lanner.testing.client import (

@@ -37,6 +37,7 @@ __all__ = (
     'ResultBodyStream',
     'StreamedResult',
     'TestClient',
+    'set_limits',
     'simulate_delete',
     'simulate_get',
     'simulate_head',
@@ -45,7 +46,6 @@ __all__ = (
     'simulate_post',
     'simulate_put',
     'simulate_request',
-    'set_limits',
 )
 
 _T = TypeVar('_T')

@@ -44,12 +44,12 @@ if TYPE_CHECKING:
     from lanner.request import Request, RequestOptions
 
 __all__ = (
+    'DEFAULT_HOST',
+    'DEFAULT_UA',
     'ASGILifespanEventEmitter',
     'ASGIRequestEventEmitter',
     'ASGIResponseEventCollector',
     'ASGIWebSocketSimulator',
-    'DEFAULT_HOST',
-    'DEFAULT_UA',
     'StartResponseMock',
     'closed_wsgi_iterable',
     'create_asgi_req',
