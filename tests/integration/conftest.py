@@ -66,8 +66,16 @@ class RawResponse:
 
 
 def parse_response(data: bytes) -> tuple[int | None, bytes, list[tuple[str, str]], bytes]:
+    """Status, head, headers and body of the first response in ``data``.
+
+    wsgiref answers a request whose version it cannot parse the HTTP/0.9 way: an HTML error
+    page without a status line. Its ``Error code: NNN`` then stands in for the status.
+    """
     end = data.find(b'\r\n\r\n')
     if not data.startswith(b'HTTP/') or end < 0:
+        page = re.search(rb'<p>Error code: (\d{3})</p>', data)
+        if page and not data.startswith(b'HTTP/'):
+            return int(page.group(1)), b'', [], data
         return None, b'', [], b''
     head = data[:end]
     lines = head.split(b'\r\n')

@@ -911,7 +911,9 @@ def test_websocket_client_gone_mid_conversation_ends_the_handler(
         ],
     )
     assert outcome.error is None
-    assert outcome.kinds[:2] == ['websocket.accept', 'websocket.send']
+    assert outcome.kinds[0] == 'websocket.accept'
+    # The read-ahead pump may see the disconnect before the echo is sent: either way the
+    # handler ends with WebSocketDisconnected carrying the client's code.
     assert record == [1001]  # the handler saw the client's close code
     assert 'WebSocket client disconnected (code 1001)' in _log_text(caplog)
     assert not outcome.leftover_tasks

@@ -129,6 +129,14 @@ def test_bad_templates_are_rejected_with_a_clear_error(template: str, message: s
     assert repr(template) in str(info.value)
 
 
+def test_segment_count_limit() -> None:
+    router = CompiledRouter()
+    router.add_route('/' + '/'.join(['x'] * 200), Resource('deep'))
+    assert router.find('/' + '/'.join(['x'] * 200)) is not None
+    with pytest.raises(UnacceptableRouteError, match='more than the 200 supported'):
+        router.add_route('/' + '/'.join(['x'] * 201), Resource())
+
+
 def test_converter_arguments_are_never_evaluated_as_code() -> None:
     router = CompiledRouter()
     template = '/{x:int(__import__("sys").modules.setdefault("lanner_eval_probe", 1))}'

@@ -10,7 +10,8 @@ Routes (both flavours unless marked ASGI):
 
 * ``GET /health``: ``ok``. ``GET /_stats``: counters, open fds, asyncio tasks (ASGI) or threads.
 * ``GET /items/{item_id:int}?limit=``: typed path and query parameters.
-* ``POST /echo``: ``get_media()`` echoed back. ``POST /upload``: SHA-256 and size of the body.
+* ``POST /echo``: ``get_media()`` echoed back. ``POST /form``: names and sizes of the form's
+  fields or parts. ``POST /upload``: SHA-256 and size of the body.
 * ``/static/...``: a static route over ``apps/static``.
 * ``GET /inject/{api}?v=``: writes ``v`` through one header-writing API (see ``INJECTORS``).
 * ``GET /stream?chunks=&delay=&fail_at=``: a streamed body; ``GET /sse?...``: the same as SSE.
@@ -211,6 +212,18 @@ class AsyncEcho:
         resp.media = {'echo': await req.get_media()}
 
 
+class AsyncForm:
+    async def on_post(self, req: Any, resp: Any) -> None:
+        form = await req.get_media()
+        if isinstance(form, dict):  # application/x-www-form-urlencoded
+            resp.media = {'fields': sorted(form)}
+            return
+        parts = []
+        async for part in form:
+            parts.append([part.name, len(await part.get_data())])
+        resp.media = {'parts': parts}
+
+
 class AsyncUpload:
     async def on_post(self, req: Any, resp: Any) -> None:
         _enter('upload')
@@ -376,6 +389,7 @@ def build_asgi() -> lanner.asgi.App:
     app.add_route('/_stats', AsyncStats())
     app.add_route('/items/{item_id:int}', AsyncItems())
     app.add_route('/echo', AsyncEcho())
+    app.add_route('/form', AsyncForm())
     app.add_route('/upload', AsyncUpload())
     app.add_route('/inject/{api}', AsyncInject())
     app.add_route('/stream', AsyncStream())
@@ -413,6 +427,15 @@ class SyncItems(Items):
 class SyncEcho:
     def on_post(self, req: Any, resp: Any) -> None:
         resp.media = {'echo': req.get_media()}
+
+
+class SyncForm:
+    def on_post(self, req: Any, resp: Any) -> None:
+        form = req.get_media()
+        if isinstance(form, dict):
+            resp.media = {'fields': sorted(form)}
+            return
+        resp.media = {'parts': [[part.name, len(part.get_data())] for part in form]}
 
 
 class SyncUpload:
@@ -513,6 +536,7 @@ def build_wsgi() -> lanner.App:
     app.add_route('/_stats', SyncStats())
     app.add_route('/items/{item_id:int}', SyncItems())
     app.add_route('/echo', SyncEcho())
+    app.add_route('/form', SyncForm())
     app.add_route('/upload', SyncUpload())
     app.add_route('/inject/{api}', SyncInject())
     app.add_route('/stream', SyncStream())

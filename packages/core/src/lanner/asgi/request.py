@@ -24,7 +24,28 @@ from lanner.errors import HTTPInvalidHeader, HTTPMissingHeader, MediaNotFoundErr
 from lanner.request import RequestOptions
 from lanner.request_helpers import UNSET as _UNSET
 
-__all__ = ('Request',)
+__all__ = ('Request', 'headers_from_scope')
+
+
+def headers_from_scope(scope: Any) -> dict[str, str]:
+    """Collapse ``scope['headers']`` into ``{lower-case name: value}`` (values latin-1 decoded).
+
+    Repeated headers are joined with ``,`` except the singleton ones (``content-length``,
+    ``host``...), where the last one wins. A one-shot iterable in the scope is materialised and
+    written back, so later readers (e.g. a WebSocket connection) still see every header.
+    """
+    raw = scope.get('headers') or ()
+    if not isinstance(raw, (list, tuple)):
+        raw = scope['headers'] = [tuple(pair) for pair in raw]
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode('latin-1').lower()
+        value = raw_value.decode('latin-1')
+        if name in headers and name not in SINGLETON_HEADERS:
+            headers[name] = f'{headers[name]},{value}'
+        else:
+            headers[name] = value
+    return headers
 
 _SECURE_SCHEMES = frozenset(('https', 'wss'))
 
@@ -96,15 +117,7 @@ class Request(_request.Request):
     @memoized
     def headers(self) -> dict[str, str]:
         """All request headers with lower-case names; treat as read-only."""
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in self.scope.get('headers') or ():
-            name = raw_name.decode('latin-1').lower()
-            value = raw_value.decode('latin-1')
-            if name in headers and name not in SINGLETON_HEADERS:
-                headers[name] = f'{headers[name]},{value}'
-            else:
-                headers[name] = value
-        return headers
+        return headers_from_scope(self.scope)
 
     @memoized
     def headers_lower(self) -> dict[str, str]:
@@ -141,8 +154,19 @@ class Request(_request.Request):
             return str(scheme)
         return 'ws' if self.is_websocket else 'http'
 
+    def _scope_pair(self, key: str) -> Any:
+        # ASGI allows any iterable here, and some test tools hand in one-shot iterators:
+        # materialise it once, writing it back so every later reader sees the same pair.
+        value = self.scope.get(key)
+        if value is not None and not isinstance(value, (tuple, list)):
+            try:
+                value = self.scope[key] = tuple(value)
+            except TypeError:
+                return None
+        return value
+
     def _server_name(self) -> str:
-        server = self.scope.get('server')
+        server = self._scope_pair('server')
         if server:
             try:
                 return str(server[0])
@@ -151,7 +175,7 @@ class Request(_request.Request):
         return 'localhost'
 
     def _server_port(self) -> int:
-        server = self.scope.get('server')
+        server = self._scope_pair('server')
         if server:
             try:
                 port = server[1]
@@ -169,7 +193,7 @@ class Request(_request.Request):
     @property
     def remote_addr(self) -> str:
         """The client's IP address (``scope['client'][0]``), ``'127.0.0.1'`` when unknown."""
-        client = self.scope.get('client')
+        client = self._scope_pair('client')
         if client:
             try:
                 host = client[0]

@@ -106,9 +106,9 @@ def build(
     Raises:
         URLBuildError: A value is missing, unexpected or cannot be represented.
     """
-    expected = [f.name for s in segments for f in s.fields]
-    missing = [name for name in expected if name not in params]
-    extra = sorted(set(params) - set(expected))
+    field_names = [f.name for s in segments for f in s.fields]
+    missing = [name for name in field_names if name not in params]
+    extra = sorted(set(params) - set(field_names))
     if missing or extra:
         problems = []
         if missing:
@@ -117,7 +117,7 @@ def build(
             problems.append('unexpected ' + ', '.join(repr(e) for e in extra))
         raise URLBuildError(
             f'Cannot build a path for {template!r}: {"; ".join(problems)}. Its fields are: '
-            f'{", ".join(expected) or "(none)"}.'
+            f'{", ".join(field_names) or "(none)"}.'
         )
 
     encoded: list[str] = []

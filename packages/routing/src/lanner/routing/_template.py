@@ -28,6 +28,9 @@ COMPLEX = 'complex'
 
 _CONVERTER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
 
+# The compiler recurses once per segment; this keeps it far from Python's recursion limit.
+MAX_SEGMENTS = 200
+
 
 class UnacceptableRouteError(ValueError):
     """A URI template (or a route built from it) cannot be added to the router."""
@@ -261,6 +264,12 @@ def parse_template(template: str, converters: Mapping[str, Any]) -> tuple[Segmen
         )
 
     raw_segments = template[1:].split('/')
+    if len(raw_segments) > MAX_SEGMENTS:
+        raise _fail(
+            template,
+            f'it has {len(raw_segments)} segments, more than the {MAX_SEGMENTS} supported',
+            'Use a {name:path} field to capture long paths.',
+        )
     seen: set[str] = set()
     segments: list[Segment] = []
     for index, raw in enumerate(raw_segments):

@@ -4,7 +4,8 @@ Invariants and goals:
 
 * Everything that can go wrong with a route (bad template, unknown converter, bad converter
   arguments, conflicting field names, wrong responder kind, unknown suffix) raises when the route
-  is added. ``find()`` never raises for any request path.
+  is added. ``find()`` never raises for any request path (converters signal a mismatch by
+  returning None; the built-in ones never raise).
 * Matching precedence at every segment: literal text, then complex segments (in the order they
   were added), then the single variable segment; a candidate whose converter rejects the value,
   or whose subtree does not match the rest of the path, falls through to the next candidate.

@@ -120,6 +120,8 @@ class LiveServer:
             lifespan='auto',
             log_level='warning',
             access_log=False,
+            # Connections a test leaves open (keep-alive, WebSockets) must not stall stop().
+            timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
         self._uvicorn_server = server

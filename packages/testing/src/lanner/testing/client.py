@@ -367,7 +367,7 @@ class _WSContextManager:
         if ready.done():
             try:
                 ready.result()
-            except TimeoutError:
+            except asyncio.TimeoutError:  # TimeoutError itself only on Python >= 3.11
                 # The app is stuck before accepting; it will not notice a close.
                 await _simulate._cancel(task)
                 raise

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from lanner.constants import SINGLETON_HEADERS, WebSocketPayloadType
+from lanner.constants import WebSocketPayloadType
 from lanner.errors import PayloadTypeError
 
 __all__ = ('Message', 'PageAdditions', 'shared_handler')
@@ -57,6 +57,8 @@ class PageAdditions:
     def client_address(self) -> tuple[str, int] | None:
         """The client's ``(host, port)`` as reported by the server, or None if unknown."""
         client = self._scope.get('client')
+        if client is not None and not isinstance(client, (tuple, list)):
+            client = self._scope['client'] = tuple(client)  # a one-shot iterable is allowed
         if not client:
             return None
         return (str(client[0]), int(client[1]))
@@ -81,14 +83,9 @@ class PageAdditions:
         """
         headers = self._headers
         if headers is None:
-            headers = {}
-            for raw_name, raw_value in self._scope.get('headers') or ():
-                name = raw_name.decode('latin-1').lower()
-                value = raw_value.decode('latin-1')
-                if name in headers and name not in SINGLETON_HEADERS:
-                    headers[name] += ',' + value
-                else:
-                    headers[name] = value
+            from lanner.asgi.request import headers_from_scope
+
+            headers = headers_from_scope(self._scope)
             self._headers = headers
         return headers
 
