@@ -29,7 +29,7 @@ import re
 import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lanner import constants, responders
+from lanner import constants, responders, status_codes
 from lanner.app_helpers import (
     MiddlewareStacks,
     default_serialize_error,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = ('API', 'App')
 
 # Status lines WSGI treats as bodiless (Falcon compares the rendered line, not the code).
+_KNOWN_STATUS_LINES = frozenset(getattr(status_codes, name) for name in status_codes.__all__)
 _BODILESS_LINES = frozenset(
     ('100 Continue', '101 Switching Protocols', '204 No Content', '304 Not Modified')
 )
@@ -630,9 +631,7 @@ class App:
         body: Iterable[bytes] = ()
         length: int | None = 0
         try:
-            # PERF: a plain Response has no ``sse`` attribute unless the app assigned one.
-            sse = getattr(resp, 'sse', None)
-            if sse is not None:
+            if resp.sse is not None:
                 from lanner._sse_sync import wsgi_body
 
                 body = wsgi_body(self, resp)
@@ -654,8 +653,10 @@ class App:
 
         try:
             status = resp.status
-            # PERF: a str status (the common case, e.g. lanner.HTTP_200) needs no normalisation.
-            if type(status) is not str:
+            # PERF: a known status line (the common case, e.g. lanner.HTTP_200) is one frozenset
+            # lookup; anything else is normalised and validated (cached), so an app-supplied
+            # string with CR/LF can never reach start_response.
+            if type(status) is not str or status not in _KNOWN_STATUS_LINES:
                 status = code_to_http_status(status)
             headers = resp._headers
             default_type: str | None = self.resp_options.default_media_type

@@ -135,6 +135,14 @@ def _main_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     serve.add_argument(
         '--reload', action='store_true', help='Restart when source files change (uvicorn).'
     )
+    serve.add_argument(
+        '--graceful-timeout',
+        type=float,
+        default=5.0,
+        metavar='SECONDS',
+        help='On shutdown, wait at most this long for open requests, streams and WebSockets '
+        '(5; uvicorn would otherwise wait forever for an endless SSE stream).',
+    )
 
     routes = commands.add_parser('routes', help='Print the routes and components of an App.')
     routes.add_argument('app_module', metavar='MODULE:APP')
@@ -204,6 +212,7 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         'host': args.host,
         'port': args.port,
         'interface': 'asgi3' if asgi else 'wsgi',
+        'timeout_graceful_shutdown': args.graceful_timeout,
     }
     if args.reload:
         # The reloader re-imports the app in a child process, so it needs the import string.

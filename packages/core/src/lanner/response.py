@@ -206,6 +206,10 @@ class Response:
     #: Factory for :attr:`context`; a plain function is called with the response.
     context_type: ClassVar[Callable[..., Any]] = Context
 
+    #: Server-Sent Events source (lanner addition on WSGI: a sync iterator of events); the ASGI
+    #: Response turns this into a validating property. A class default keeps reads cheap.
+    sse: Any = None
+
     status: str | int | http.HTTPStatus
     text: str | None
     data: bytes | None

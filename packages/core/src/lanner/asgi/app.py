@@ -430,14 +430,15 @@ class App(_WSGIApp):
             headers = resp._headers
             default_type: str | None = self.resp_options.default_media_type
             if is_head or status_code in _BODILESS_CODES:
-                if sse is not None:
+                was_sse = sse is not None
+                if was_sse:
                     from lanner.asgi import _sse
 
                     await _sse.discard(resp)
                     sse = None
                 if status_code in _NO_CONTENT_TYPE_CODES:
                     default_type = None
-                elif is_head and 'content-length' not in headers:
+                elif is_head and not was_sse and 'content-length' not in headers:
                     if data is not None:
                         headers['content-length'] = str(len(data))
                     elif stream is None:
@@ -465,6 +466,19 @@ class App(_WSGIApp):
         await send(start)
         if stream is None:
             await send({'type': 'http.response.body', 'body': data})
+        elif _is_event_stream(resp, stream):
+            # The page's idiom: resp.stream yielding serialized SSE events. An endless generator
+            # must stop when the client leaves (servers silently drop sends to a closed
+            # connection), so it gets the same disconnect watcher as resp.sse.
+            from lanner.asgi import _sse
+
+            try:
+                finished = await _sse.pump_stream(stream, send, receive)
+            finally:
+                await self._close_stream(stream)
+            if not finished:
+                return False
+            await send({'type': 'http.response.body', 'body': b''})
         else:
             try:
                 await self._send_stream(stream, send)
@@ -610,6 +624,16 @@ class App(_WSGIApp):
         from lanner.asgi import _ws_flow
 
         await _ws_flow.handle(self, spec_version, scope, receive, send)
+
+
+def _is_event_stream(resp: Any, stream: Any) -> bool:
+    content_type = resp._headers.get('content-type')
+    return (
+        content_type is not None
+        and content_type.startswith('text/event-stream')
+        and hasattr(stream, '__aiter__')
+        and not hasattr(stream, 'read')
+    )
 
 
 def _accepts_ws(handler: Callable[..., Any]) -> bool:
