@@ -207,7 +207,12 @@ def test_serve_uses_uvicorn(module: str, monkeypatch: pytest.MonkeyPatch) -> Non
     cli.main(['serve', f'{module}:asgi_app', '--host', '127.0.0.1', '--port', '9000'])
     cli.main(['serve', f'{module}:app'])
     cli.main(['serve', f'{module}:factory', '--reload'])
-    assert calls[0][1] == {'host': '127.0.0.1', 'port': 9000, 'interface': 'asgi3'}
+    assert calls[0][1] == {
+        'host': '127.0.0.1',
+        'port': 9000,
+        'interface': 'asgi3',
+        'timeout_graceful_shutdown': 5.0,
+    }
     assert type(calls[0][0]).__name__ == 'App'
     assert calls[1][1]['interface'] == 'wsgi'
     assert calls[2][0] == f'{module}:factory'
