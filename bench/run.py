@@ -65,13 +65,19 @@ def main() -> None:
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--only', default='', help='comma-separated scenario names')
     parser.add_argument('--json', action='store_true', help='print raw JSON instead of a table')
+    parser.add_argument(
+        '--raw', action='store_true', help='also time hand-written raw callables (hello only)'
+    )
     args = parser.parse_args()
 
     fpython = falcon_python()
-    best = {'lanner': {}, 'falcon': {}}
+    best = {'lanner': {}, 'falcon': {}, 'raw': {}}
     versions = {}
+    runners = [('lanner', sys.executable), ('falcon', fpython)]
+    if args.raw:
+        runners.append(('raw', sys.executable))
     for _ in range(args.rounds):
-        for framework, python in (('lanner', sys.executable), ('falcon', fpython)):
+        for framework, python in runners:
             result = run_worker(python, framework, args.seconds, args.only)
             versions[framework] = result['version']
             merge_best(best[framework], result)
@@ -94,6 +100,10 @@ def main() -> None:
             print(f'{name:<24}{lanner_score:>12,.0f}{falcon_score:>12,.0f}{ratio:>7.2f}x')
         geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
         print(f'{"geometric mean":<48}{geo:>7.2f}x')
+        raw = best['raw'].get(flavour, {}).get('hello')
+        if raw:
+            lanner_hello = best['lanner'][flavour]['hello']
+            print(f'{"raw callable, hello":<24}{raw:>12,.0f}  (lanner at {lanner_hello / raw:.0%})')
 
 
 if __name__ == '__main__':

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from support.harness import Client
 
 pytest.importorskip('lanner.routing')
@@ -102,9 +101,8 @@ def test_unknown_note_and_bad_ids(api: Client) -> None:
 def test_feed_and_notifications_over_a_real_server(example_app: Any) -> None:
     """A WebSocket client and an SSE client both see a note created over HTTP."""
     import httpx
-    import websockets
-
     from support.live_server import live_server
+    import websockets
 
     async def scenario(base: str) -> tuple[list[Any], list[str]]:
         async with websockets.connect(f'ws://{base}/feed') as ws, httpx.AsyncClient(

@@ -24,9 +24,11 @@ import time
 from typing import Any
 
 import pytest
+from support.harness import build_environ, build_scope
 
 import lanner
-from support.harness import build_environ, build_scope
+from lanner.hooks import after, before
+from lanner.media import BaseHandler
 
 pytestmark = pytest.mark.filterwarnings('ignore::DeprecationWarning')
 
@@ -52,9 +54,7 @@ def _fds() -> set[str]:
 
 
 def _log_text(caplog: pytest.LogCaptureFixture) -> str:
-    return '\n'.join(
-        caplog.handler.format(record) for record in caplog.records
-    )
+    return '\n'.join(caplog.handler.format(record) for record in caplog.records)
 
 
 def run_wsgi(
@@ -73,7 +73,9 @@ def run_wsgi(
     outcome = Outcome()
     captured: dict[str, Any] = {}
 
-    def start_response(status: str, header_list: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    def start_response(
+        status: str, header_list: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
         captured['status'] = status
         captured['headers'] = header_list
         return lambda data: None
@@ -277,6 +279,9 @@ def _component(asgi: bool, stage: str) -> object:
     return Component()
 
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
 def _hooked_resource(asgi: bool, stage: str) -> object:
     if asgi:
 
@@ -286,12 +291,12 @@ def _hooked_resource(asgi: bool, stage: str) -> object:
         async def noop(req: Any, resp: Any, resource: Any, *args: Any) -> None:
             return None
 
-        hook = lanner.before(action if stage == 'before_hook' else noop)
-        after = lanner.after(action if stage == 'after_hook' else noop)
+        before_hook: Decorator = before(action if stage == 'before_hook' else noop)
+        after_hook: Decorator = after(action if stage == 'after_hook' else noop)
 
         class AsyncThing:
-            @hook
-            @after
+            @before_hook
+            @after_hook
             async def on_get(self, req: Any, resp: Any) -> None:
                 if stage == 'responder':
                     raise boom('responder')
@@ -305,8 +310,8 @@ def _hooked_resource(asgi: bool, stage: str) -> object:
     def sync_noop(req: Any, resp: Any, resource: Any, *args: Any) -> None:
         return None
 
-    sync_hook = lanner.before(sync_action if stage == 'before_hook' else sync_noop)
-    sync_after = lanner.after(sync_action if stage == 'after_hook' else sync_noop)
+    sync_hook: Decorator = before(sync_action if stage == 'before_hook' else sync_noop)
+    sync_after: Decorator = after(sync_action if stage == 'after_hook' else sync_noop)
 
     class Thing:
         @sync_hook
@@ -440,18 +445,20 @@ def test_exception_in_error_serializer_is_a_logged_500_with_json_body(
 # Media handlers
 
 
-class _BoomHandler(lanner.media.BaseHandler):
+class _BoomHandler(BaseHandler):
     def serialize(self, media: object, content_type: str) -> bytes:
         raise boom('media serialize')
 
-    def deserialize(self, stream: Any, content_type: str, content_length: int | None) -> object:
+    def deserialize(
+        self, stream: Any, content_type: str | None, content_length: int | None
+    ) -> object:
         raise boom('media deserialize')
 
     async def serialize_async(self, media: object, content_type: str) -> bytes:
         raise boom('media serialize')
 
     async def deserialize_async(
-        self, stream: Any, content_type: str, content_length: int | None
+        self, stream: Any, content_type: str | None, content_length: int | None
     ) -> object:
         raise boom('media deserialize')
 
@@ -639,7 +646,7 @@ SSE_DOUBLE_START = (
     '"return await self._send_sse(...)"; when the SSE emitter raises after the response started, '
     '_send_sse re-raises as intended, but that except logs "The response could not be '
     'serialized" and sends a second http.response.start (uvicorn then raises "Expected ASGI '
-    'message \'http.response.body\', but got \'http.response.start\'"). Expected: exactly one '
+    "message 'http.response.body', but got 'http.response.start'\"). Expected: exactly one "
     'start event and the emitter error propagated to the server.'
 )
 
@@ -699,7 +706,7 @@ def test_client_gone_while_the_body_is_read(caplog: pytest.LogCaptureFixture) ->
     app.add_route('/thing', Upload())
     scope = http_scope('POST', '/thing')
     scope['headers'].append((b'content-length', b'100'))
-    events = [
+    events: list[dict[str, Any]] = [
         {'type': 'http.request', 'body': b'x' * 10, 'more_body': True},
         {'type': 'http.disconnect'},
     ]

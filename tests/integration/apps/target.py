@@ -37,18 +37,23 @@ import time
 from typing import Any
 
 import lanner
+from lanner.app import App as WSGIApp
 import lanner.asgi
+from lanner.http_status import HTTPStatus
 
 STATIC_DIR = Path(__file__).resolve().parent / 'static'
 MAX_CHUNKS = 2000  # hard bound on any streamed response
 MAX_SECONDS = 30.0  # hard bound on how long any handler keeps running
 MAX_DELAY = 5.0
 
-logging.basicConfig(
-    level=logging.INFO, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s'
-)
-logging.getLogger('lanner').setLevel(logging.DEBUG)
 log = logging.getLogger('target')
+if os.environ.get('TARGET_SERVER_LOGGING'):
+    # Only in the server subprocess: importing this module in the test process (for INJECTORS)
+    # must not reconfigure that process's logging.
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format='%(levelname)s %(name)s: %(message)s'
+    )
+    logging.getLogger('lanner').setLevel(logging.DEBUG)
 
 _lock = threading.Lock()
 ACTIVE: Counter[str] = Counter()
@@ -139,7 +144,7 @@ INJECTORS: dict[str, Callable[[Any, str], None]] = {
     'append_link_title': lambda resp, v: resp.append_link('/next', 'next', title=v),
     'append_link_anchor': lambda resp, v: resp.append_link('/next', 'next', anchor=v),
     'http_error_headers': lambda resp, v: _raise(lanner.HTTPBadRequest(headers={'X-Err': v})),
-    'http_status_headers': lambda resp, v: _raise(lanner.HTTPStatus(202, headers={'X-Err': v})),
+    'http_status_headers': lambda resp, v: _raise(HTTPStatus(202, headers={'X-Err': v})),
     'redirect_found': lambda resp, v: _raise(lanner.HTTPFound(v)),
     'redirect_see_other': lambda resp, v: _raise(lanner.HTTPSeeOther(v)),
     'unauthorized_challenge': lambda resp, v: _raise(lanner.HTTPUnauthorized(challenges=[v])),
@@ -346,6 +351,7 @@ class WSEcho:
                 await ws.send_text(text)
         except lanner.WebSocketDisconnected as ex:
             code = ex.code
+            raise  # lanner's default handler logs the disconnect
         finally:
             _leave('ws', f'{received} messages, close code {code}', received=received, code=code)
 
@@ -530,8 +536,8 @@ class SyncFail:
         raise RuntimeError('responder failed on purpose')
 
 
-def build_wsgi() -> lanner.App:
-    app = lanner.App()
+def build_wsgi() -> WSGIApp:
+    app = WSGIApp()
     app.add_route('/health', SyncHealth())
     app.add_route('/_stats', SyncStats())
     app.add_route('/items/{item_id:int}', SyncItems())

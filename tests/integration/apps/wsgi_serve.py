@@ -38,7 +38,7 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
 
     def server_bind_done(self) -> None:
         host, port = self.server_address[:2]
-        self.server_name = socket.getfqdn(host)
+        self.server_name = socket.getfqdn(str(host))
         self.server_port = port
         self.setup_environ()
 
@@ -54,7 +54,7 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
 
 class _Handler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write('wsgiref: %s - %s\n' % (self.address_string(), format % args))
+        sys.stderr.write(f'wsgiref: {self.address_string()} - {format % args}\n')
         sys.stderr.flush()
 
 

@@ -29,6 +29,8 @@ __all__ = ('default_serialize_error',)
 _MEDIA_TEXT_XML = 'text/xml'
 _JSON_ONLY = (MEDIA_JSON,)
 _JSON_AND_XML = (MEDIA_JSON, _MEDIA_TEXT_XML, MEDIA_XML)
+_PLAN_KEY = 'error-serializer'
+_PLAN_KEY_XML = 'error-serializer+xml'
 
 
 def _lookup_handler(handlers: Any, media_type: str) -> Any:
@@ -43,9 +45,25 @@ def _lookup_handler(handlers: Any, media_type: str) -> Any:
 
 
 def _is_stock_json(handler: Any) -> bool:
+    # Imported here: lanner.media.json imports orjson, which `import lanner` avoids.
     from lanner.media.json import JSONHandler
 
     return type(handler) is JSONHandler and getattr(handler, '_dumps', None) is None
+
+
+def _make_plan(handlers: Any, xml_enabled: bool) -> tuple[tuple[str, ...], Any]:
+    """The negotiation candidates, and the handler that renders JSON (None: the stdlib)."""
+    predefined = _JSON_AND_XML if xml_enabled else _JSON_ONLY
+    candidates = predefined + tuple(
+        media_type for media_type in handlers if media_type not in predefined
+    )
+    json_handler = _lookup_handler(handlers, MEDIA_JSON)
+    # Error bodies are small and rare: with the stock JSON handler (orjson, compact) they are
+    # rendered exactly as Falcon renders them (stdlib spacing), so clients and tests that
+    # compare bytes see no difference. A custom dumps/handler is always honoured.
+    if json_handler is not None and _is_stock_json(json_handler):
+        json_handler = None
+    return candidates, json_handler
 
 
 def default_serialize_error(req: Any, resp: Any, exception: HTTPError) -> None:
@@ -59,11 +77,17 @@ def default_serialize_error(req: Any, resp: Any, exception: HTTPError) -> None:
     """
     options = resp.options
     handlers = options.media_handlers
-    xml_enabled = options.xml_error_serialization
-
-    predefined = _JSON_AND_XML if xml_enabled else _JSON_ONLY
-    candidates = list(predefined)
-    candidates.extend(media_type for media_type in handlers if media_type not in predefined)
+    xml_enabled = bool(options.xml_error_serialization)
+    # PERF: the candidates and the JSON handler only change when handlers are registered;
+    # lanner.media.Handlers keeps them until then (a plain mapping is planned every time).
+    derived = getattr(handlers, '_derived', None)
+    plan_key = _PLAN_KEY_XML if xml_enabled else _PLAN_KEY
+    plan = derived.get(plan_key) if derived is not None else None
+    if plan is None:
+        plan = _make_plan(handlers, xml_enabled)
+        if derived is not None:
+            derived[plan_key] = plan
+    candidates, json_handler = plan
 
     preferred = req.client_prefers(candidates)
     if not preferred:
@@ -75,13 +99,7 @@ def default_serialize_error(req: Any, resp: Any, exception: HTTPError) -> None:
 
     if preferred:
         if preferred == MEDIA_JSON:
-            handler = _lookup_handler(handlers, MEDIA_JSON)
-            # Error bodies are small and rare: with the stock JSON handler (orjson, compact) we
-            # render them exactly as Falcon does (stdlib spacing), so clients and tests that
-            # compare bytes see no difference. A custom dumps/handler is always honoured.
-            if handler is not None and _is_stock_json(handler):
-                handler = None
-            resp.data = exception.to_json(handler)
+            resp.data = exception.to_json(json_handler)
         else:
             handler = _lookup_handler(handlers, preferred)
             if handler is not None:

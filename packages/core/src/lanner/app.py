@@ -56,6 +56,9 @@ _BODILESS_LINES = frozenset(
 )
 _NO_CONTENT_TYPE_LINES = frozenset(('204 No Content', '304 Not Modified'))
 
+# Exception classes whose resolved error handler is remembered (see _find_error_handler).
+_ERROR_HANDLER_CACHE_MAX = 256
+
 # Names that make an object look like one middleware component rather than an iterable of them.
 _COMPONENT_METHODS = (
     'process_request',
@@ -190,11 +193,14 @@ class App:
     __slots__ = (
         '__weakref__',
         '_cors_enable',
+        '_error_handler_cache',
         '_error_handlers',
         '_fallback_routes',
         '_independent_middleware',
         '_middleware',
         '_middleware_stacks',
+        '_new_request',
+        '_new_response',
         '_request_type',
         '_response_type',
         '_router',
@@ -221,6 +227,10 @@ class App:
     ) -> None:
         self._request_type = request_type or self._default_request_type
         self._response_type = response_type or self._default_response_type
+        # PERF: calling a class with keyword arguments costs a dict per call; the stock classes
+        # (and subclasses that keep their __init__) are called positionally.
+        self._new_request: Callable[..., Any] = self._request_factory()
+        self._new_response: Callable[..., Any] = self._response_factory()
         self.req_options = RequestOptions()
         self.resp_options = ResponseOptions()
         self.req_options.default_media_type = media_type
@@ -255,8 +265,23 @@ class App:
         self._set_middleware(components)
 
         self._error_handlers: dict[type[BaseException], ErrorHandler] = {}
+        self._error_handler_cache: dict[type[BaseException], ErrorHandler] = {}
         self._serialize_error: Callable[..., None] = default_serialize_error
         self._install_default_error_handlers()
+
+    def _request_factory(self) -> Callable[..., Any]:
+        """``(env, options) -> request``; a custom ``__init__`` gets ``options`` by keyword."""
+        cls = self._request_type
+        if cls.__init__ is self._default_request_type.__init__:
+            return cls
+        return lambda env, options: cls(env, options=options)
+
+    def _response_factory(self) -> Callable[..., Any]:
+        """``(options) -> response``; a custom ``__init__`` gets ``options`` by keyword."""
+        cls = self._response_type
+        if cls.__init__ is self._default_response_type.__init__:
+            return cls
+        return lambda options: cls(options=options)
 
     # ------------------------------------------------------------------ registration
 
@@ -456,6 +481,7 @@ class App:
         handler = self._wrap_error_handler(handler)
         for cls in classes:
             self._error_handlers[cls] = handler
+        self._error_handler_cache.clear()
 
     def _wrap_error_handler(self, handler: ErrorHandler) -> ErrorHandler:
         if is_coroutine_callable(handler):
@@ -478,8 +504,13 @@ class App:
     def _get_responder(
         self, req: Any
     ) -> tuple[Callable[..., Any], dict[str, Any], object | None, str | None]:
+        return self._responder_for(req, self._router_search(req.path, req=req))
+
+    def _responder_for(
+        self, req: Any, route: Any
+    ) -> tuple[Callable[..., Any], dict[str, Any], object | None, str | None]:
+        """The responder for the router's answer ``route`` (sinks and static routes on a miss)."""
         path = req.path
-        route: Any = self._router_search(path, req=req)
         if route is not None:
             try:
                 resource, method_map, params, uri_template = route
@@ -503,10 +534,20 @@ class App:
     # ------------------------------------------------------------------ errors
 
     def _find_error_handler(self, ex: BaseException) -> ErrorHandler | None:
+        ex_type = type(ex)
+        # PERF: one dict hit per raised exception class instead of a walk along its MRO; the
+        # cache is emptied whenever a handler is registered.
+        cache = self._error_handler_cache
+        handler = cache.get(ex_type)
+        if handler is not None:
+            return handler
         handlers = self._error_handlers
-        for cls in type(ex).__mro__:
+        for cls in ex_type.__mro__:
             handler = handlers.get(cls)
             if handler is not None:
+                if len(cache) >= _ERROR_HANDLER_CACHE_MAX:
+                    cache.clear()  # classes made on the fly must not grow it without bound
+                cache[ex_type] = handler
                 return handler
         return None
 
@@ -581,15 +622,15 @@ class App:
     # ------------------------------------------------------------------ the request loop
 
     def __call__(self, env: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
-        req = self._request_type(env, options=self.req_options)
-        resp = self._response_type(options=self.resp_options)
+        req = self._new_request(env, self.req_options)
+        resp = self._new_response(self.resp_options)
         resource: object | None = None
         params: dict[str, Any] = {}
         request_mw, resource_mw, response_mw = self._middleware_stacks
         # Dependent middleware only: process_response methods queued as the request phase runs.
-        dependent: list[Callable[..., Any]] = []
+        # PERF: the list is only made when a dependent stack actually queues something.
+        dependent: list[Callable[..., Any]] | None = None
         req_succeeded = False
-        handle = self._handle_exception
 
         try:
             if req.method in self._META_METHODS:
@@ -599,11 +640,23 @@ class App:
                     process_request(req, resp)
                 # Queued after process_request returned: a raising component is not unwound.
                 if process_response is not None:
+                    if dependent is None:
+                        dependent = []
                     dependent.append(process_response)
             if not resp.complete:
-                responder, params, resource, req.uri_template = self._get_responder(req)
+                # PERF: a matched route is unpacked here; everything else (a legacy 3-tuple
+                # router, sinks, static routes, 404) is left to _responder_for.
+                route = self._router_search(req.path, req=req)
+                if route is not None and len(route) == 4 and route[0] is not None:
+                    resource, method_map, params, req.uri_template = route
+                    try:
+                        responder = method_map[req.method]
+                    except KeyError:
+                        responder = self._default_responder_bad_request
+                else:
+                    responder, params, resource, req.uri_template = self._responder_for(req, route)
         except Exception as ex:
-            if not handle(req, resp, ex, params):
+            if not self._handle_exception(req, resp, ex, params):
                 raise
         else:
             try:
@@ -613,18 +666,22 @@ class App:
                         if resp.complete:
                             break
                 if not resp.complete:
-                    responder(req, resp, **params)
+                    # PERF: a plain call when the route has no fields (no ** unpacking).
+                    if params:
+                        responder(req, resp, **params)
+                    else:
+                        responder(req, resp)
                 req_succeeded = True
             except Exception as ex:
-                if not handle(req, resp, ex, params):
+                if not self._handle_exception(req, resp, ex, params):
                     raise
 
         # PERF: independent stacks are prebuilt; dependent ones were built as the loop ran.
-        for process_response in response_mw or reversed(dependent):
+        for process_response in response_mw or (reversed(dependent) if dependent else ()):
             try:
                 process_response(req, resp, resource, req_succeeded)
             except Exception as ex:
-                if not handle(req, resp, ex, params):
+                if not self._handle_exception(req, resp, ex, params):
                     raise
                 req_succeeded = False
 
@@ -646,7 +703,7 @@ class App:
                     length = None
         except Exception as ex:
             _close_quietly(resp.stream)
-            if not handle(req, resp, ex, params):
+            if not self._handle_exception(req, resp, ex, params):
                 raise
             body = ()
             length = 0

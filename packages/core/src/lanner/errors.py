@@ -25,7 +25,6 @@ from lanner.util.misc import dt_to_http
 __all__ = (
     'CompatibilityError',
     'DelimiterError',
-    'HeaderNotSupported',
     'HTTPBadGateway',
     'HTTPBadRequest',
     'HTTPConflict',
@@ -63,6 +62,7 @@ __all__ = (
     'HTTPUnsupportedMediaType',
     'HTTPUriTooLong',
     'HTTPVersionNotSupported',
+    'HeaderNotSupported',
     'InvalidMediaRange',
     'InvalidMediaType',
     'MediaMalformedError',
@@ -172,13 +172,18 @@ def _retry_after_value(retry_after: int | datetime.datetime | str) -> str:
     return str(retry_after)
 
 
-# --------------------------------------------------------------------------------------------
-# 4xx
-# --------------------------------------------------------------------------------------------
+class _PredefinedError(HTTPError):
+    """Shared base of the predefined error classes: the status is a class attribute.
 
+    Every subclass takes the keyword-only ``title``, ``description`` and ``headers`` plus
+    :class:`~lanner.HTTPError`'s other keyword arguments (``href``, ``href_text``, ``code``)
+    through ``**kwargs``; anything else is a ``TypeError`` from ``HTTPError.__init__``.
+    """
 
-class HTTPBadRequest(HTTPError):
-    """400 Bad Request: the request is malformed."""
+    __slots__ = ()
+
+    #: The status line of the class, e.g. ``lanner.HTTP_404``.
+    _status: str
 
     def __init__(
         self,
@@ -188,9 +193,32 @@ class HTTPBadRequest(HTTPError):
         headers: Headers = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            _sc.HTTP_400, title=title, description=description, headers=headers, **kwargs
-        )
+        if kwargs:
+            HTTPError.__init__(
+                self, self._status, title=title, description=description, headers=headers, **kwargs
+            )
+            return
+        # PERF: errors are raised per request on 404/400 paths; without href/code this sets the
+        # six attributes directly instead of forwarding keyword arguments to HTTPError.__init__.
+        # The status line is its own default title, as in HTTPError.__init__.
+        status = self._status
+        self.status = status
+        self.title = status if title is None else title
+        self.description = description
+        self.headers = headers
+        self.code = None
+        self.link = None
+
+
+# --------------------------------------------------------------------------------------------
+# 4xx
+# --------------------------------------------------------------------------------------------
+
+
+class HTTPBadRequest(_PredefinedError):
+    """400 Bad Request: the request is malformed."""
+
+    _status = _sc.HTTP_400
 
 
 class HTTPInvalidHeader(HTTPBadRequest):
@@ -342,13 +370,15 @@ class MultipartParseError(MediaMalformedError):
         self._description = value
 
 
-class HTTPUnauthorized(HTTPError):
+class HTTPUnauthorized(_PredefinedError):
     """401 Unauthorized.
 
     Keyword Args:
         challenges: Authentication challenges (e.g. ``['Bearer realm="api"']``); they become
             ``WWW-Authenticate: <c1>, <c2>``.
     """
+
+    _status = _sc.HTTP_401
 
     def __init__(
         self,
@@ -361,53 +391,33 @@ class HTTPUnauthorized(HTTPError):
     ) -> None:
         if challenges:
             headers = _with_header(headers, 'WWW-Authenticate', ', '.join(challenges))
-        super().__init__(
-            _sc.HTTP_401, title=title, description=description, headers=headers, **kwargs
-        )
+        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
-class HTTPForbidden(HTTPError):
+class HTTPForbidden(_PredefinedError):
     """403 Forbidden."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_403, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_403
 
 
-class HTTPNotFound(HTTPError):
+class HTTPNotFound(_PredefinedError):
     """404 Not Found."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_404, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_404
 
 
 class HTTPRouteNotFound(HTTPNotFound):
     """404 raised when no route matches; handle it to customise only routing misses."""
 
 
-class HTTPMethodNotAllowed(HTTPError):
+class HTTPMethodNotAllowed(_PredefinedError):
     """405 Method Not Allowed.
 
     Args:
         allowed_methods: The methods the resource supports; they become ``Allow: GET, PUT``.
     """
+
+    _status = _sc.HTTP_405
 
     def __init__(
         self,
@@ -419,98 +429,48 @@ class HTTPMethodNotAllowed(HTTPError):
         **kwargs: Any,
     ) -> None:
         headers = _with_header(headers, 'Allow', ', '.join(allowed_methods))
-        super().__init__(
-            _sc.HTTP_405, title=title, description=description, headers=headers, **kwargs
-        )
+        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
-class HTTPNotAcceptable(HTTPError):
+class HTTPNotAcceptable(_PredefinedError):
     """406 Not Acceptable."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_406, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_406
 
 
-class HTTPConflict(HTTPError):
+class HTTPConflict(_PredefinedError):
     """409 Conflict."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_409, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_409
 
 
-class HTTPGone(HTTPError):
+class HTTPGone(_PredefinedError):
     """410 Gone."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_410, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_410
 
 
-class HTTPLengthRequired(HTTPError):
+class HTTPLengthRequired(_PredefinedError):
     """411 Length Required."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_411, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_411
 
 
-class HTTPPreconditionFailed(HTTPError):
+class HTTPPreconditionFailed(_PredefinedError):
     """412 Precondition Failed."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_412, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_412
 
 
-class HTTPContentTooLarge(HTTPError):
+class HTTPContentTooLarge(_PredefinedError):
     """413 Content Too Large.
 
     Keyword Args:
         retry_after: Seconds (int) or a datetime after which the client may retry; becomes
             ``Retry-After``.
     """
+
+    _status = _sc.HTTP_413
 
     def __init__(
         self,
@@ -523,9 +483,7 @@ class HTTPContentTooLarge(HTTPError):
     ) -> None:
         if retry_after is not None:
             headers = _with_header(headers, 'Retry-After', _retry_after_value(retry_after))
-        super().__init__(
-            _sc.HTTP_413, title=title, description=description, headers=headers, **kwargs
-        )
+        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
 class HTTPPayloadTooLarge(HTTPContentTooLarge):
@@ -540,45 +498,27 @@ class HTTPPayloadTooLarge(HTTPContentTooLarge):
         super().__init__(**kwargs)
 
 
-class HTTPUriTooLong(HTTPError):
+class HTTPUriTooLong(_PredefinedError):
     """414 URI Too Long."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_414, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_414
 
 
-class HTTPUnsupportedMediaType(HTTPError):
+class HTTPUnsupportedMediaType(_PredefinedError):
     """415 Unsupported Media Type."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_415, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_415
 
 
-class HTTPRangeNotSatisfiable(HTTPError):
+class HTTPRangeNotSatisfiable(_PredefinedError):
     """416 Range Not Satisfiable.
 
     Args:
         resource_length: The full length of the resource; becomes
             ``Content-Range: bytes */<resource_length>``.
     """
+
+    _status = _sc.HTTP_416
 
     def __init__(
         self,
@@ -590,81 +530,41 @@ class HTTPRangeNotSatisfiable(HTTPError):
         **kwargs: Any,
     ) -> None:
         headers = _with_header(headers, 'Content-Range', f'bytes */{resource_length}')
-        super().__init__(
-            _sc.HTTP_416, title=title, description=description, headers=headers, **kwargs
-        )
+        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
-class HTTPUnprocessableEntity(HTTPError):
+class HTTPUnprocessableEntity(_PredefinedError):
     """422 Unprocessable Entity."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_422, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_422
 
 
-class HTTPLocked(HTTPError):
+class HTTPLocked(_PredefinedError):
     """423 Locked."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_423, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_423
 
 
-class HTTPFailedDependency(HTTPError):
+class HTTPFailedDependency(_PredefinedError):
     """424 Failed Dependency."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_424, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_424
 
 
-class HTTPPreconditionRequired(HTTPError):
+class HTTPPreconditionRequired(_PredefinedError):
     """428 Precondition Required."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_428, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_428
 
 
-class HTTPTooManyRequests(HTTPError):
+class HTTPTooManyRequests(_PredefinedError):
     """429 Too Many Requests.
 
     Keyword Args:
         retry_after: Seconds (int) or a datetime; becomes ``Retry-After``.
     """
+
+    _status = _sc.HTTP_429
 
     def __init__(
         self,
@@ -677,41 +577,19 @@ class HTTPTooManyRequests(HTTPError):
     ) -> None:
         if retry_after is not None:
             headers = _with_header(headers, 'Retry-After', _retry_after_value(retry_after))
-        super().__init__(
-            _sc.HTTP_429, title=title, description=description, headers=headers, **kwargs
-        )
+        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
-class HTTPRequestHeaderFieldsTooLarge(HTTPError):
+class HTTPRequestHeaderFieldsTooLarge(_PredefinedError):
     """431 Request Header Fields Too Large."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_431, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_431
 
 
-class HTTPUnavailableForLegalReasons(HTTPError):
+class HTTPUnavailableForLegalReasons(_PredefinedError):
     """451 Unavailable For Legal Reasons."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_451, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_451
 
 
 # --------------------------------------------------------------------------------------------
@@ -719,60 +597,32 @@ class HTTPUnavailableForLegalReasons(HTTPError):
 # --------------------------------------------------------------------------------------------
 
 
-class HTTPInternalServerError(HTTPError):
+class HTTPInternalServerError(_PredefinedError):
     """500 Internal Server Error (also rendered for unhandled exceptions)."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_500, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_500
 
 
-class HTTPNotImplemented(HTTPError):
+class HTTPNotImplemented(_PredefinedError):
     """501 Not Implemented."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_501, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_501
 
 
-class HTTPBadGateway(HTTPError):
+class HTTPBadGateway(_PredefinedError):
     """502 Bad Gateway."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_502, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_502
 
 
-class HTTPServiceUnavailable(HTTPError):
+class HTTPServiceUnavailable(_PredefinedError):
     """503 Service Unavailable.
 
     Keyword Args:
         retry_after: Seconds (int) or a datetime; becomes ``Retry-After``.
     """
+
+    _status = _sc.HTTP_503
 
     def __init__(
         self,
@@ -785,86 +635,34 @@ class HTTPServiceUnavailable(HTTPError):
     ) -> None:
         if retry_after is not None:
             headers = _with_header(headers, 'Retry-After', _retry_after_value(retry_after))
-        super().__init__(
-            _sc.HTTP_503, title=title, description=description, headers=headers, **kwargs
-        )
+        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
-class HTTPGatewayTimeout(HTTPError):
+class HTTPGatewayTimeout(_PredefinedError):
     """504 Gateway Timeout."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_504, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_504
 
 
-class HTTPVersionNotSupported(HTTPError):
+class HTTPVersionNotSupported(_PredefinedError):
     """505 HTTP Version Not Supported."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_505, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_505
 
 
-class HTTPInsufficientStorage(HTTPError):
+class HTTPInsufficientStorage(_PredefinedError):
     """507 Insufficient Storage."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_507, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_507
 
 
-class HTTPLoopDetected(HTTPError):
+class HTTPLoopDetected(_PredefinedError):
     """508 Loop Detected."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_508, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_508
 
 
-class HTTPNetworkAuthenticationRequired(HTTPError):
+class HTTPNetworkAuthenticationRequired(_PredefinedError):
     """511 Network Authentication Required."""
 
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            _sc.HTTP_511, title=title, description=description, headers=headers, **kwargs
-        )
+    _status = _sc.HTTP_511

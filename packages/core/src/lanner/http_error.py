@@ -26,6 +26,11 @@ _MappingT = TypeVar('_MappingT', bound=MutableMapping[str, Any])
 
 _DEFAULT_LINK_TEXT = 'Documentation related to this error'
 
+# Renders exactly like json.dumps(obj, ensure_ascii=False): default separators, UTF-8 text.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
+# The string encoder that encoder uses for keys and values (ensure_ascii=False).
+_encode_json_str = json.encoder.encode_basestring
+
 
 class _SyncSerializer(Protocol):
     def serialize(self, media: object, content_type: str) -> bytes: ...
@@ -166,9 +171,30 @@ class HTTPError(Exception):
         Returns:
             The JSON document as UTF-8 bytes.
         """
-        obj = self.to_dict()
         if handler is None:
-            return json.dumps(obj, ensure_ascii=False).encode('utf-8')
+            title = self.title
+            description = self.description
+            if (
+                type(self).to_dict is HTTPError.to_dict
+                and self.code is None
+                and self.link is None
+                and type(title) is str
+                and (description is None or type(description) is str)
+            ):
+                # PERF: the usual error body ({"title": ..., "description": ...}) is written out
+                # with the stdlib's own string encoder: byte for byte what json.dumps(obj,
+                # ensure_ascii=False) returns, without building an encoder per call.
+                if description is None:
+                    text = f'{{"title": {_encode_json_str(title)}}}'
+                else:
+                    text = (
+                        f'{{"title": {_encode_json_str(title)}, '
+                        f'"description": {_encode_json_str(description)}}}'
+                    )
+                return text.encode('utf-8')
+            # PERF: a prebuilt encoder; json.dumps() builds a new one per call for these options.
+            return _JSON_ENCODER.encode(self.to_dict()).encode('utf-8')
+        obj = self.to_dict()
         return handler.serialize(obj, 'application/json')
 
     def to_xml(self) -> bytes:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lanner import request_helpers as helpers
@@ -33,7 +34,7 @@ from lanner.request_helpers import UNSET as _UNSET
 from lanner.stream import BoundedStream
 from lanner.util.mediatypes import best_match, quality
 from lanner.util.misc import http_date_to_dt
-from lanner.util.structures import Context
+from lanner.util.structures import _LAZY_CONTEXT, Context
 from lanner.util.uri import parse_query_string
 
 if TYPE_CHECKING:
@@ -162,8 +163,8 @@ class Request(QueryParamsMixin):
 
     __slots__ = (
         '__dict__',
+        '_context',
         '_stream',
-        'context',
         'env',
         'method',
         'options',
@@ -184,7 +185,6 @@ class Request(QueryParamsMixin):
     query_string: str
     options: RequestOptions
     uri_template: str | None
-    context: Any
 
     def __init__(self, env: dict[str, Any], options: RequestOptions | None = None) -> None:
         self.env = env
@@ -205,13 +205,26 @@ class Request(QueryParamsMixin):
         self.query_string = env.get('QUERY_STRING', '')
         self.uri_template = None
         self._stream: Any = None
-        self.context = self.context_type()
+        # PERF: the default Context is made on first access (see the ``context`` property).
+        self._context: Any = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
         if options._auto_parse_form_urlencoded:
             self._parse_form_urlencoded()
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__}: {self.method} {self.url!r}>'
+
+    @property
+    def context(self) -> Any:
+        """Per-request data bag made by :attr:`context_type` (assignable)."""
+        context = self._context
+        if context is _LAZY_CONTEXT:
+            context = self._context = Context()
+        return context
+
+    @context.setter
+    def context(self, value: Any) -> None:
+        self._context = value
 
     # ------------------------------------------------------------------------------------------
     # Raw header access. These three are the only header primitives the ASGI request overrides.
@@ -631,8 +644,15 @@ class Request(QueryParamsMixin):
         Returns:
             The best candidate, or None when none is acceptable or Accept is malformed.
         """
+        candidates = tuple(media_types)
+        accept = self.accept
         try:
-            preferred = best_match(list(media_types), self.accept)
+            if len(accept) <= _PREFERS_CACHE_MAX_ACCEPT:
+                # PERF: error responses negotiate the same candidates against the same few
+                # Accept values over and over; the parsing and ranking is cached.
+                preferred = _cached_best_match(candidates, accept)
+            else:
+                preferred = best_match(candidates, accept)
         except ValueError:
             return None
         return preferred or None
@@ -828,6 +848,16 @@ class Request(QueryParamsMixin):
                 params[key] = merged
             else:
                 params[key] = value
+
+
+# Accept values longer than this are negotiated without the cache, so that hostile clients
+# cannot make the (bounded) cache hold large strings.
+_PREFERS_CACHE_MAX_ACCEPT = 256
+
+
+@lru_cache(maxsize=128)
+def _cached_best_match(candidates: tuple[str, ...], accept: str) -> str:
+    return best_match(candidates, accept)
 
 
 def _check_body_limit(value: Any, what: str) -> int | None:

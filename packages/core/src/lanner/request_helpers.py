@@ -18,8 +18,8 @@ from lanner.util.uri import parse_host
 
 __all__ = (
     'UNSET',
-    'parse_cookie_header',
     'parse_content_length',
+    'parse_cookie_header',
     'parse_etags',
     'parse_range',
     'unquote_cookie_value',

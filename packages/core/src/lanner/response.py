@@ -20,10 +20,11 @@ import http
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import response_helpers as helpers
+from lanner import status_codes as _status_codes
 from lanner.constants import _DEFAULT_STATIC_MEDIA_TYPES, DEFAULT_MEDIA_TYPE
 from lanner.errors import HeaderNotSupported
 from lanner.util.misc import code_to_http_status, dt_to_http, http_status_to_code
-from lanner.util.structures import Context
+from lanner.util.structures import _LAZY_CONTEXT, Context
 from lanner.util.uri import encode_check_escaped, encode_value
 
 if TYPE_CHECKING:
@@ -49,6 +50,13 @@ _SET_COOKIE_NOT_SUPPORTED = (
     'The Set-Cookie header cannot be read, set or deleted with the generic header methods; use '
     'resp.set_cookie() / resp.unset_cookie() (or resp.append_header() for a raw line).'
 )
+
+# Status line -> code for every predefined line (lanner.HTTP_200 ...), and the default.
+_LINE_CODES = {
+    line: int(line[:3])
+    for name in _status_codes.__all__
+    if isinstance(line := getattr(_status_codes, name), str) and line[:3].isdigit()
+}
 
 _CROSSORIGIN = {'anonymous': None, 'use-credentials': 'use-credentials'}
 
@@ -189,13 +197,10 @@ class Response:
 
     __slots__ = (
         '__dict__',
-        '_cookies',
-        '_extra_headers',
+        '_context',
         '_headers',
         '_media',
         '_media_rendered',
-        'complete',
-        'context',
         'data',
         'options',
         'status',
@@ -210,33 +215,45 @@ class Response:
     #: Response turns this into a validating property. A class default keeps reads cheap.
     sse: Any = None
 
+    # PERF: attributes that most responses never set are class-level defaults rather than slots
+    # filled in by __init__ (an instance value, when set, lives in the instance __dict__).
+    complete: bool = False
+    _extra_headers: list[tuple[str, str]] | None = None
+    _cookies: SimpleCookie | None = None
+
     status: str | int | http.HTTPStatus
     text: str | None
     data: bytes | None
     stream: Any
-    complete: bool
     options: ResponseOptions
-    context: Any
     _headers: dict[str, str]
-    _extra_headers: list[tuple[str, str]] | None
-    _cookies: SimpleCookie | None
 
     def __init__(self, options: ResponseOptions | None = None) -> None:
         self.status = '200 OK'
         self._headers = {}
-        self._extra_headers = None
-        self._cookies = None
         self.text = None
         self.data = None
         self._media: Any = None
         self._media_rendered: Any = _UNSET
         self.stream = None
-        self.complete = False
         self.options = options if options is not None else ResponseOptions()
-        self.context = self.context_type()
+        # PERF: the default Context is made on first access (see the ``context`` property).
+        self._context: Any = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__}: {code_to_http_status(self.status)}>'
+
+    @property
+    def context(self) -> Any:
+        """Per-response data bag made by :attr:`context_type` (assignable)."""
+        context = self._context
+        if context is _LAZY_CONTEXT:
+            context = self._context = Context()
+        return context
+
+    @context.setter
+    def context(self, value: Any) -> None:
+        self._context = value
 
     # ------------------------------------------------------------------------------------------
     # Status and body
@@ -245,7 +262,13 @@ class Response:
     @property
     def status_code(self) -> int:
         """The status as an int; assigning sets :attr:`status`."""
-        return http_status_to_code(self.status)
+        status = self.status
+        if type(status) is str:
+            # PERF: predefined status lines (lanner.HTTP_200 ...) are one dict hit.
+            code = _LINE_CODES.get(status)
+            if code is not None:
+                return code
+        return http_status_to_code(status)
 
     @status_code.setter
     def status_code(self, value: int) -> None:

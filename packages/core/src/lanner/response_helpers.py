@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 import re
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner.util.misc import dt_to_http, secure_filename
 from lanner.util.uri import encode_value
@@ -84,6 +84,10 @@ def validate_header_value(name: str, value: str) -> str:
         InvalidHeaderError: The value contains CR, LF, NUL or another control character, which
             could inject a header or split the response.
     """
+    # PERF: str.isprintable() is False for every control character (and HTAB), so a printable
+    # value (nearly all of them) needs no regular-expression scan.
+    if value.isprintable():
+        return value
     match = _BAD_VALUE_CHAR_RE.search(value)
     if match is not None:
         raise InvalidHeaderError(
@@ -177,11 +181,11 @@ def _build_http_cookies() -> types.ModuleType:
     class Morsel(stdlib.Morsel[str]):
         """A stdlib ``Morsel`` that also knows the ``Partitioned`` flag (CHIPS)."""
 
-        _reserved = {
+        _reserved: ClassVar[dict[str, str]] = {
             **stdlib.Morsel._reserved,  # type: ignore[attr-defined]
             'partitioned': 'Partitioned',
         }
-        _flags = {*stdlib.Morsel._flags, 'partitioned'}  # type: ignore[attr-defined]
+        _flags: ClassVar[set[str]] = {*stdlib.Morsel._flags, 'partitioned'}  # type: ignore[attr-defined]
 
     class SimpleCookie(stdlib.SimpleCookie):
         """A stdlib ``SimpleCookie`` whose morsels are ``Partitioned``-aware."""

@@ -37,7 +37,7 @@ from lanner.app_helpers import (
     wrap_non_coroutines,
 )
 from lanner.asgi.request import Request
-from lanner.asgi.response import Response
+from lanner.asgi.response import _NEEDS_AWAIT, Response
 from lanner.asgi.ws_options import WebSocketOptions
 from lanner.errors import (
     CompatibilityError,
@@ -61,6 +61,8 @@ _BODILESS_CODES = frozenset((100, 101, 204, 304))
 _NO_CONTENT_TYPE_CODES = frozenset((204, 304))
 # Body events are built per response (never shared): ASGI middleware may mutate messages in place.
 _HTTP_VERSIONS = frozenset(('1.0', '1.1', '2', '3'))
+# HTTP scope spec versions accepted without further checks (None: the key is absent, i.e. 2.0).
+_KNOWN_HTTP_SPEC_VERSIONS = frozenset((None, '2.0', '2.1', '2.2', '2.3', '2.4', '2.5'))
 _WS_HTTP_VERSIONS = frozenset(('1.1', '2', '3'))
 
 # Strong references to scheduled callback tasks: the event loop itself only keeps weak ones.
@@ -94,6 +96,7 @@ class App(_WSGIApp):
     )
 
     __slots__ = (
+        '_fast_send',
         '_middleware_ws',
         '_shutdown_mw',
         '_startup_mw',
@@ -114,6 +117,12 @@ class App(_WSGIApp):
         middleware_ws = prepare_middleware_ws(components)
         startup, shutdown = prepare_lifespan(components)
         super()._set_middleware(components)
+        # Decided when middleware changes: the inlined send path in __call__ needs the stock
+        # body rendering (a response class overriding render_body is always awaited) and no
+        # process_teardown. _response_type is set before the first call.
+        self._fast_send = (
+            self._response_type.render_body is Response.render_body and not self._teardown_mw
+        )
         self._middleware_ws: tuple[tuple[Callable[..., Any], ...], tuple[Callable[..., Any], ...]]
         self._middleware_ws = middleware_ws
         self._startup_mw: tuple[Callable[..., Any], ...] = startup
@@ -122,6 +131,16 @@ class App(_WSGIApp):
     def _install_default_error_handlers(self) -> None:
         super()._install_default_error_handlers()
         self.add_error_handler(WebSocketDisconnected, self._ws_disconnected_error_handler)
+
+    def _request_factory(self) -> Callable[..., Any]:
+        """``(scope, receive, first_event, options) -> request`` (keywords for a custom
+        ``__init__``)."""
+        cls = self._request_type
+        if cls.__init__ is Request.__init__:
+            return cls
+        return lambda scope, receive, first_event, options: cls(
+            scope, receive, first_event=first_event, options=options
+        )
 
     # ------------------------------------------------------------------ flavour checks
 
@@ -247,25 +266,131 @@ class App(_WSGIApp):
 
     async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:  # type: ignore[override]
         scope_type = scope.get('type')
-        # PERF: http first; the checks below are a couple of dict lookups per request.
-        if scope_type == 'http':
-            asgi_info = scope.get('asgi')
-            if asgi_info is None:
-                asgi_info = scope['asgi'] = {'version': '2.0'}
-            spec_version = asgi_info.get('spec_version') or '2.0'
+        if scope_type != 'http':
+            await self._handle_other_scope(scope_type, scope, receive, send)
+            return
+        asgi_info = scope.get('asgi')
+        if asgi_info is None:
+            asgi_info = scope['asgi'] = {'version': '2.0'}
+        spec_version = asgi_info.get('spec_version')
+        # PERF: the versions servers announce today are one set lookup.
+        if spec_version not in _KNOWN_HTTP_SPEC_VERSIONS:
+            spec_version = spec_version or '2.0'
             if not spec_version.startswith('2.'):
                 raise UnsupportedScopeError(
                     f'The ASGI http scope spec version {spec_version!r} is not supported (2.x is).'
                 )
-            http_version = scope.get('http_version', '1.1')
-            if http_version not in _HTTP_VERSIONS:
-                raise UnsupportedError(
-                    f'HTTP version {http_version!r} is not supported; expected one of 1.0, 1.1, '
-                    '2 or 3.'
-                )
-            await self._handle_http(scope, receive, send)
-            return
+        http_version = scope.get('http_version', '1.1')
+        if http_version not in _HTTP_VERSIONS:
+            raise UnsupportedError(
+                f'HTTP version {http_version!r} is not supported; expected one of 1.0, 1.1, 2 or 3.'
+            )
 
+        # PERF: the HTTP request loop is written out here rather than in a helper coroutine:
+        # every coroutine layer costs a frame and an await per request.
+        first_event = await receive()
+        if first_event['type'] == 'http.disconnect':
+            return
+        req = self._new_request(scope, receive, first_event, self.req_options)
+        resp = self._new_response(self.resp_options)
+        resource: object | None = None
+        params: dict[str, Any] = {}
+        request_mw, resource_mw, response_mw = self._middleware_stacks
+        # PERF: the list is only made when a dependent stack actually queues something.
+        dependent: list[Callable[..., Any]] | None = None
+        req_succeeded = False
+
+        try:
+            if req.method in self._META_METHODS:
+                raise HTTPBadRequest()
+            for process_request, process_response in request_mw:
+                if process_request is not None and not resp.complete:
+                    await process_request(req, resp)
+                if process_response is not None:
+                    if dependent is None:
+                        dependent = []
+                    dependent.append(process_response)
+            if not resp.complete:
+                # PERF: a matched route is unpacked here (see lanner.App.__call__).
+                route = self._router_search(req.path, req=req)
+                if route is not None and len(route) == 4 and route[0] is not None:
+                    resource, method_map, params, req.uri_template = route
+                    try:
+                        responder = method_map[req.method]
+                    except KeyError:
+                        responder = self._default_responder_bad_request
+                else:
+                    responder, params, resource, req.uri_template = self._responder_for(req, route)
+        except Exception as ex:
+            if not await self._handle_exception(req, resp, ex, params):
+                raise
+        else:
+            try:
+                if resource is not None:
+                    for process_resource in resource_mw:
+                        await process_resource(req, resp, resource, params)
+                        if resp.complete:
+                            break
+                if not resp.complete:
+                    # PERF: a plain call when the route has no fields (no ** unpacking).
+                    if params:
+                        await responder(req, resp, **params)
+                    else:
+                        await responder(req, resp)
+                req_succeeded = True
+            except Exception as ex:
+                if not await self._handle_exception(req, resp, ex, params):
+                    raise
+
+        for process_response in response_mw or (reversed(dependent) if dependent else ()):
+            try:
+                await process_response(req, resp, resource, req_succeeded)
+            except Exception as ex:
+                if not await self._handle_exception(req, resp, ex, params):
+                    raise
+                req_succeeded = False
+
+        # PERF: the common response (a body rendered without awaiting, no SSE, no teardown
+        # middleware, neither HEAD nor a bodiless status) is sent right here. Anything else, and
+        # any failure on the way, goes through _send_response, which starts over and owns the
+        # error handling (rendering and header computation are repeatable).
+        if self._fast_send and resp._sse is None and req.method != 'HEAD':
+            try:
+                data = resp._render_body_sync()
+                if data is None or data is _NEEDS_AWAIT:
+                    start = None
+                else:
+                    status_code = resp.status_code
+                    if status_code in _BODILESS_CODES:
+                        start = None
+                    else:
+                        resp._headers['content-length'] = str(len(data))
+                        start = {
+                            'type': 'http.response.start',
+                            'status': status_code,
+                            'headers': resp._asgi_headers(self.resp_options.default_media_type),
+                        }
+            except Exception:
+                start = None
+            if start is not None:
+                await send(start)
+                await send({'type': 'http.response.body', 'body': data})
+                if resp._registered_callbacks:
+                    self._schedule_callbacks(resp)
+                return
+
+        if not self._teardown_mw:
+            await self._send_response(req, resp, params, send, receive)
+            return
+        completed = False
+        try:
+            completed = await self._send_response(req, resp, params, send, receive)
+        finally:
+            await self._run_teardown_async(req, resp, resource, completed)
+
+    async def _handle_other_scope(
+        self, scope_type: Any, scope: Scope, receive: ASGIReceive, send: ASGISend
+    ) -> None:
         asgi_info = scope.get('asgi')
         if asgi_info is None:
             asgi_info = scope['asgi'] = {'version': '2.0'}
@@ -347,63 +472,6 @@ class App(_WSGIApp):
             # Unknown lifespan events are ignored.
 
     # ------------------------------------------------------------------ http
-
-    async def _handle_http(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
-        first_event = await receive()
-        if first_event['type'] == 'http.disconnect':
-            return
-        req = self._request_type(scope, receive, first_event=first_event, options=self.req_options)
-        resp = self._response_type(options=self.resp_options)
-        resource: object | None = None
-        params: dict[str, Any] = {}
-        request_mw, resource_mw, response_mw = self._middleware_stacks
-        dependent: list[Callable[..., Any]] = []
-        req_succeeded = False
-        handle = self._handle_exception
-
-        try:
-            if req.method in self._META_METHODS:
-                raise HTTPBadRequest()
-            for process_request, process_response in request_mw:
-                if process_request is not None and not resp.complete:
-                    await process_request(req, resp)
-                if process_response is not None:
-                    dependent.append(process_response)
-            if not resp.complete:
-                responder, params, resource, req.uri_template = self._get_responder(req)
-        except Exception as ex:
-            if not await handle(req, resp, ex, params):
-                raise
-        else:
-            try:
-                if resource is not None:
-                    for process_resource in resource_mw:
-                        await process_resource(req, resp, resource, params)
-                        if resp.complete:
-                            break
-                if not resp.complete:
-                    await responder(req, resp, **params)
-                req_succeeded = True
-            except Exception as ex:
-                if not await handle(req, resp, ex, params):
-                    raise
-
-        for process_response in response_mw or reversed(dependent):
-            try:
-                await process_response(req, resp, resource, req_succeeded)
-            except Exception as ex:
-                if not await handle(req, resp, ex, params):
-                    raise
-                req_succeeded = False
-
-        if not self._teardown_mw:
-            await self._send_response(req, resp, params, send, receive)
-            return
-        completed = False
-        try:
-            completed = await self._send_response(req, resp, params, send, receive)
-        finally:
-            await self._run_teardown_async(req, resp, resource, completed)
 
     async def _send_response(
         self, req: Any, resp: Any, params: dict[str, Any], send: ASGISend, receive: ASGIReceive

@@ -23,8 +23,15 @@ from lanner.constants import SINGLETON_HEADERS
 from lanner.errors import HTTPInvalidHeader, HTTPMissingHeader, MediaNotFoundError, UnsupportedError
 from lanner.request import RequestOptions
 from lanner.request_helpers import UNSET as _UNSET
+from lanner.util.structures import _LAZY_CONTEXT, Context
 
 __all__ = ('Request', 'headers_from_scope')
+
+
+# Raw header name -> decoded lower-case name. Clients choose the names, so it stops growing at a
+# fixed size (names seen after that are decoded every time).
+_HEADER_NAMES: dict[bytes, str] = {}
+_HEADER_NAMES_MAX = 512
 
 
 def headers_from_scope(scope: Any) -> dict[str, str]:
@@ -38,14 +45,25 @@ def headers_from_scope(scope: Any) -> dict[str, str]:
     if not isinstance(raw, (list, tuple)):
         raw = scope['headers'] = [tuple(pair) for pair in raw]
     headers: dict[str, str] = {}
+    known_name = _HEADER_NAMES.get
     for raw_name, raw_value in raw:
-        name = raw_name.decode('latin-1').lower()
+        # PERF: header names repeat from request to request; decoding and lower-casing each
+        # distinct one once saves two calls per header.
+        try:
+            name = known_name(raw_name)
+        except TypeError:  # an unhashable bytes-like name (bytearray)
+            name = None
+        if name is None:
+            name = raw_name.decode('latin-1').lower()
+            if len(_HEADER_NAMES) < _HEADER_NAMES_MAX and type(raw_name) is bytes:
+                _HEADER_NAMES[raw_name] = name
         value = raw_value.decode('latin-1')
         if name in headers and name not in SINGLETON_HEADERS:
             headers[name] = f'{headers[name]},{value}'
         else:
             headers[name] = value
     return headers
+
 
 _SECURE_SCHEMES = frozenset(('https', 'wss'))
 
@@ -103,7 +121,8 @@ class Request(_request.Request):
             self.query_string = ''
         self.uri_template = None
         self._stream = None
-        self.context = self.context_type()
+        # PERF: the default Context is made on first access (see Request.context).
+        self._context = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
     @property
     def env(self) -> dict[str, Any]:  # type: ignore[override]

@@ -20,8 +20,9 @@ Contract used by Request/Response (``Handlers._resolve``)
   of ``serialize(media, content_type)`` / ``deserialize(stream, content_type, length)``; a
   deserialize fast path takes the *whole* body and raises the same Media* errors (``b''`` ->
   ``MediaNotFoundError``). Callers must still honour ``handler.exhaust_stream``.
-* Results are cached per ``(media_type, default)``; setting or deleting a key clears the cache,
-  so handlers added after first use are found. The cache is bounded (clients choose the
+* Results are cached per ``(media_type, default)``; setting or deleting a key clears the cache
+  (and ``_derived``, where other core modules keep values computed from the registry), so
+  handlers added after first use are found. The cache is bounded (clients choose the
   Content-Type string, so an unbounded cache would be a memory leak under attack).
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from collections import UserDict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from lanner.constants import MEDIA_JSON, MEDIA_MULTIPART, MEDIA_URLENCODED
 from lanner.errors import HTTPUnsupportedMediaType
@@ -62,6 +63,9 @@ class Handlers(UserDict):  # type: ignore[type-arg]
 
     def __init__(self, initial: Mapping[str, BaseHandler] | None = None) -> None:
         self._cache: dict[tuple[str | None, str], ResolvedHandler | tuple[None, None, None]] = {}
+        # Values other core modules derive from the registry (e.g. the error serializer's
+        # negotiation plan), keyed by the deriving module; emptied with the cache.
+        self._derived: dict[str, Any] = {}
         if initial is None:
             # Local imports: the concrete handlers import this package's siblings.
             from lanner.media.json import JSONHandler
@@ -83,10 +87,12 @@ class Handlers(UserDict):  # type: ignore[type-arg]
             )
         self.data[key] = value
         self._cache.clear()
+        self._derived.clear()
 
     def __delitem__(self, key: str) -> None:
         del self.data[key]
         self._cache.clear()
+        self._derived.clear()
 
     def copy(self) -> Self:
         """Return a shallow copy (same class, same handler instances)."""

@@ -218,7 +218,9 @@ def parse_query_string(
         if not value:
             if not name or not keep_blank:
                 continue
-        name = decode(name)
+        # PERF: most names and values have nothing to decode; checking here skips a call.
+        if '%' in name or '+' in name:
+            name = decode(name)
 
         new: str | list[str]
         if csv and ',' in value:
@@ -228,8 +230,10 @@ def parse_query_string(
                 if not items:
                     continue
             new = [decode(item) for item in items]
-        else:
+        elif '%' in value or '+' in value:
             new = decode(value)
+        else:
+            new = value
 
         existing = params.get(name)
         if existing is None:
