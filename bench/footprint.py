@@ -2,9 +2,10 @@
 
     python bench/footprint.py [--runs 15] [--pairs 20000]
 
-Import time: ``python -X importtime -c "import <framework>"`` in a fresh interpreter per run (the
-cumulative microseconds of the top-level package; bytecode caches are warm, so "cold" means a
-new process, not a cold disk). The median of the runs is reported.
+Import time: ``python -S -X importtime -c "import <framework>"`` in a fresh, bare interpreter per
+run (no site hooks; the framework's directory is the only sys.path addition), reading the
+cumulative microseconds of the top-level package. Bytecode caches are warm, so "cold" means a
+new process, not a cold disk. The median of the runs is reported.
 
 Memory: each framework builds N Request/Response pairs from one prebuilt WSGI environ (and one
 ASGI scope), keeps them all alive, and tracemalloc's traced-memory growth divided by N is the
@@ -27,11 +28,28 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
-def import_time_us(python: str, module: str) -> int:
-    env = dict(os.environ)
-    env.pop('PYTHONPATH', None)
+def _site_packages(python: str) -> str:
     out = subprocess.run(
-        [python, '-X', 'importtime', '-c', f'import {module}'],
+        [python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def import_time_us(python: str, module: str, path: str) -> int:
+    """Cumulative import time of ``module`` in a bare interpreter (``-S``: no site hooks).
+
+    ``site`` processing imports different modules in different environments (``.pth`` files
+    of other packages pull in ``re``, ``typing``, ``pathlib`` ...), which would then be charged
+    to neither framework; with ``-S`` both start from the same bare interpreter, and ``path``
+    (the framework's source or site-packages directory) is the only entry added to sys.path.
+    """
+    env = dict(os.environ)
+    env['PYTHONPATH'] = path
+    out = subprocess.run(
+        [python, '-S', '-X', 'importtime', '-c', f'import {module}'],
         capture_output=True,
         text=True,
         env=env,
@@ -103,10 +121,14 @@ def main() -> None:
     from run import falcon_python
 
     pythons = {'lanner': sys.executable, 'falcon': falcon_python()}
+    paths = {
+        'lanner': str(HERE.parent / 'packages' / 'core' / 'src'),
+        'falcon': _site_packages(pythons['falcon']),
+    }
     imports = {name: [] for name in pythons}
     for _ in range(args.runs):
         for name, python in pythons.items():
-            imports[name].append(import_time_us(python, name))
+            imports[name].append(import_time_us(python, name, paths[name]))
     memory = {}
     for name, python in pythons.items():
         env = dict(os.environ)
@@ -123,7 +145,7 @@ def main() -> None:
 
     lanner_ms = statistics.median(imports['lanner']) / 1000
     falcon_ms = statistics.median(imports['falcon']) / 1000
-    print(f'import time, median of {args.runs} fresh interpreters (python -X importtime):')
+    print(f'import time, median of {args.runs} fresh interpreters (python -S -X importtime):')
     print(f'  import lanner {lanner_ms:8.1f} ms')
     print(f'  import falcon {falcon_ms:8.1f} ms   (lanner/falcon = {lanner_ms / falcon_ms:.2f})')
     print(f'memory per Request/Response pair (tracemalloc, {args.pairs} live pairs):')

@@ -1,12 +1,15 @@
 """Over-the-wire benchmark: lanner and Falcon 4.4 under uvicorn, driven by wrk, side by side.
 
-    python bench/wire.py [--duration 5] [--connections 32] [--rounds 3]
+    python bench/wire.py [--duration 3] [--connections 32] [--rounds 7]
 
 Each framework's app (bench/wire_app.py) is served by one uvicorn worker on 127.0.0.1 (a free
 port; lanner from this interpreter, Falcon from bench/.venv-falcon, where uvicorn and h11 are
 installed at the same versions as here). wrk (one thread) then drives hello, path parameters and
-a 1 KiB JSON POST. Rounds alternate between the frameworks; the median requests/s and the median
-p99 latency over the rounds are reported. Servers are stopped by PID; every step has a timeout.
+a 1 KiB JSON POST. Both servers stay up; each round drives every scenario against both (the
+order swaps every round), and the median requests/s and median p99 latency over the rounds are
+reported, with the server process's CPU time per request (user + system, from /proc): on a
+shared machine wall-clock throughput swings with other load, CPU time per request much less.
+Servers are stopped by PID (SIGINT, then SIGKILL); every step has a timeout. Linux only.
 
 wrk is a system package: ``apt-get install -y wrk`` (Debian/Ubuntu) or ``brew install wrk``.
 """
@@ -34,6 +37,8 @@ import scenarios  # noqa: E402
 
 UVICORN_VERSION = 'uvicorn==0.54.0'
 H11_VERSION = 'h11==0.16.0'
+
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else []
 
 SCENARIOS = {
     'hello': ('GET', '/hello', None),
@@ -69,8 +74,12 @@ class Server:
         env = dict(os.environ)
         env.pop('PYTHONPATH', None)
         env['BENCH_FRAMEWORK'] = framework
+        # Pinned to the last CPU (wrk gets the first) when the machine has several, so that the
+        # server and the load generator do not take turns on one core.
+        pin = ['taskset', '-c', str(CPUS[-1])] if len(CPUS) > 1 and shutil.which('taskset') else []
         self.proc = subprocess.Popen(
             [
+                *pin,
                 python,
                 '-m',
                 'uvicorn',
@@ -107,6 +116,13 @@ class Server:
                     raise SystemExit(f'{framework} server did not start') from None
                 time.sleep(0.1)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far (Linux /proc)."""
+        with open(f'/proc/{self.proc.pid}/stat') as stat:
+            fields = stat.read().rpartition(')')[2].split()
+        # Fields 14 and 15 of /proc/PID/stat (utime, stime), counted after the ')' of comm.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
@@ -117,9 +133,23 @@ class Server:
                 self.proc.wait(timeout=10)
 
 
-def run_wrk(port: int, scenario: str, duration: int, connections: int, tmp: Path) -> tuple:
+def run_wrk(
+    server: Server, scenario: str, duration: int, connections: int, tmp: Path
+) -> tuple[float, float, float]:
+    """One wrk run: (requests/s, p99 latency in ms, server CPU microseconds per request)."""
+    port = server.port
     method, path, body = SCENARIOS[scenario]
-    args = ['wrk', '-t1', f'-c{connections}', f'-d{duration}s', '--latency', '--timeout', '5s']
+    pin = ['taskset', '-c', str(CPUS[0])] if len(CPUS) > 1 and shutil.which('taskset') else []
+    args = [
+        *pin,
+        'wrk',
+        '-t1',
+        f'-c{connections}',
+        f'-d{duration}s',
+        '--latency',
+        '--timeout',
+        '5s',
+    ]
     if body is not None:
         body_file = tmp / 'body.json'
         body_file.write_bytes(body)
@@ -133,63 +163,79 @@ def run_wrk(port: int, scenario: str, duration: int, connections: int, tmp: Path
         )
         args += ['-s', str(script)]
     args.append(f'http://127.0.0.1:{port}{path}')
+    cpu_before = server.cpu_seconds()
     out = subprocess.run(args, capture_output=True, text=True, timeout=duration + 30, check=True)
+    cpu_used = server.cpu_seconds() - cpu_before
     text = out.stdout
     if 'Non-2xx' in text or 'Socket errors' in text:
         raise SystemExit(f'wrk saw errors for {scenario}:\n{text}')
     rps = float(re.search(r'Requests/sec:\s+([\d.]+)', text).group(1))
     p99 = re.search(r'^\s*99%\s+([\d.]+)(us|ms|s)\s*$', text, re.M)
     scale = {'us': 0.001, 'ms': 1.0, 's': 1000.0}[p99.group(2)]
-    return rps, float(p99.group(1)) * scale
+    count = int(re.search(r'(\d+) requests in', text).group(1))
+    return rps, float(p99.group(1)) * scale, cpu_used / count * 1e6
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--duration', type=int, default=5, help='seconds per wrk run')
+    parser.add_argument('--duration', type=int, default=3, help='seconds per wrk run')
     parser.add_argument('--connections', type=int, default=32)
-    parser.add_argument('--rounds', type=int, default=3)
+    parser.add_argument('--rounds', type=int, default=7)
     args = parser.parse_args()
     if shutil.which('wrk') is None:
         raise SystemExit('wrk is not installed: apt-get install -y wrk (or brew install wrk)')
 
     pythons = {'lanner': sys.executable, 'falcon': falcon_python_with_uvicorn()}
-    results: dict[str, dict[str, list[tuple[float, float]]]] = {
+    results: dict[str, dict[str, list[tuple[float, float, float]]]] = {
         name: {scenario: [] for scenario in SCENARIOS} for name in pythons
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):
-            for name, python in pythons.items():
-                server = Server(python, name)
-                try:
-                    for scenario in SCENARIOS:
-                        run_wrk(server.port, scenario, 1, args.connections, Path(tmp))  # warm-up
+    servers: dict[str, Server] = {}
+    try:
+        # Both servers stay up (each idles while the other is driven), and every round runs
+        # each scenario against both, swapping which goes first, so that load from other
+        # processes hits both frameworks alike.
+        for name, python in pythons.items():
+            servers[name] = Server(python, name)
+        with tempfile.TemporaryDirectory() as tmp:
+            for server in servers.values():
+                for scenario in SCENARIOS:
+                    run_wrk(server, scenario, 1, args.connections, Path(tmp))  # warm-up
+            order = list(servers)
+            for _ in range(args.rounds):
+                for scenario in SCENARIOS:
+                    for name in order:
                         results[name][scenario].append(
                             run_wrk(
-                                server.port, scenario, args.duration, args.connections, Path(tmp)
+                                servers[name],
+                                scenario,
+                                args.duration,
+                                args.connections,
+                                Path(tmp),
                             )
                         )
-                finally:
-                    server.stop()
+                order.reverse()
+    finally:
+        for server in servers.values():
+            server.stop()
 
     print(
         f'uvicorn (1 worker, h11, asyncio) on 127.0.0.1, wrk -t1 -c{args.connections} '
-        f'-d{args.duration:g}s; median of {args.rounds} rounds'
+        f'-d{args.duration}s; median of {args.rounds} rounds'
     )
     print(
-        f'{"":16}{"lanner req/s":>14}{"falcon req/s":>14}{"ratio":>8}{"lanner p99":>12}{"falcon p99":>12}'
+        f'{"":14}{"req/s lanner":>13}{"falcon":>9}{"ratio":>7}{"p99 lanner":>12}{"falcon":>9}'
+        f'{"server CPU/req lanner":>23}{"falcon":>9}{"ratio":>7}'
     )
     for scenario in SCENARIOS:
         row = {}
         for name in pythons:
             runs = results[name][scenario]
-            row[name] = (
-                statistics.median(r for r, _ in runs),
-                statistics.median(p for _, p in runs),
-            )
-        ratio = row['lanner'][0] / row['falcon'][0]
+            row[name] = [statistics.median(run[i] for run in runs) for i in range(3)]
+        lanner, falcon = row['lanner'], row['falcon']
         print(
-            f'{scenario:16}{row["lanner"][0]:>14,.0f}{row["falcon"][0]:>14,.0f}{ratio:>7.2f}x'
-            f'{row["lanner"][1]:>10.2f}ms{row["falcon"][1]:>10.2f}ms'
+            f'{scenario:14}{lanner[0]:>13,.0f}{falcon[0]:>9,.0f}{lanner[0] / falcon[0]:>6.2f}x'
+            f'{lanner[1]:>10.2f}ms{falcon[1]:>7.2f}ms'
+            f'{lanner[2]:>21.0f}us{falcon[2]:>7.0f}us{falcon[2] / lanner[2]:>6.2f}x'
         )
 
 

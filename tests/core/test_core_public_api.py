@@ -31,6 +31,8 @@ ERRORS = {
     'OperationNotAllowed', 'PayloadTypeError', 'UnsupportedError', 'UnsupportedScopeError',
     'WebSocketDisconnected', 'WebSocketHandlerNotFound', 'WebSocketPathNotFound',
     'WebSocketServerError',
+    # lanner addition: a value refused because it is unsafe on the wire (answered with 400).
+    'UnsafeValueError',
 }  # fmt: skip
 CLASSES_AND_FUNCTIONS = {
     'App', 'API', 'Request', 'RequestOptions', 'Response', 'ResponseOptions', 'Forwarded',

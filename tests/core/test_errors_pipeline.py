@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 import logging
 from typing import Any
 
 import pytest
-from support.harness import Client, build_scope, call_asgi_async, middleware, resource
+from support.harness import Client, middleware, resource
 
 import lanner
 from lanner.util.deprecation import DeprecatedWarning
@@ -317,20 +316,20 @@ def test_unknown_method_is_400(make_app: Any, asgi: bool) -> None:
     assert result.json == {'title': 'Bad request', 'description': 'Invalid HTTP method'}
 
 
-def test_non_latin1_header_gives_500_on_asgi() -> None:
-    from support.simple_router import SimpleRouter
+def test_non_latin1_header_is_refused_when_set(make_app: Any, asgi: bool) -> None:
+    # Latin-1 text passes (it can be sent); anything beyond cannot, and is refused at once
+    # (lanner.UnsafeValueError) rather than failing when the response is serialized.
+    def on_get(req: Any, resp: Any) -> None:
+        resp.set_header('X-Name', req.get_param('name'))
 
-    import lanner.asgi
-
-    app = lanner.asgi.App(router=SimpleRouter())
-
-    async def on_get(req: Any, resp: Any) -> None:
-        resp.set_header('X-Name', 'Łódź')
-
-    app.add_route('/', resource(True, on_get=on_get))
-    result = asyncio.run(call_asgi_async(app, build_scope('GET', '/')))
-    assert result.status_code == 500
-    assert result.json == {'title': '500 Internal Server Error'}
+    app = make_app()
+    app.add_route('/', resource(asgi, on_get=on_get))
+    client = Client(app)
+    assert client.get('/', query_string='name=M%C3%BCnchen').headers['x-name'] == 'München'
+    result = client.get('/', query_string='name=%C5%81%C3%B3d%C5%BA')  # Łódź
+    assert result.status_code == 400
+    assert result.json['title'] == 'Unsafe value refused'
+    assert 'x-name' not in result.headers
 
 
 def test_base_exceptions_are_not_caught(make_app: Any, asgi: bool) -> None:

@@ -247,7 +247,14 @@ def test_dict_visitor(tmp_path: Any, tree_router_registered: None) -> None:
     }
     assert [e['error'] for e in data['error_handlers']] == ['RuntimeError']
     internal = inspect.DictVisitor(internal=True).process(inspect.inspect_app(build_app(tmp_path)))
-    assert len(internal['error_handlers']) == 4
+    # The App's defaults (Exception, HTTPError, HTTPStatus, UnsafeValueError) and the app's own.
+    assert len(internal['error_handlers']) == 5
+    assert {e['error'] for e in internal['error_handlers'] if e['internal']} == {
+        'Exception',
+        'HTTPError',
+        'HTTPStatus',
+        'UnsafeValueError',
+    }
 
 
 def test_unregistered_router_is_a_type_error() -> None:

@@ -178,7 +178,11 @@ def test_asgi_headers_are_latin1_bytes() -> None:
 
 def test_asgi_headers_reject_non_latin1() -> None:
     resp = lanner.asgi.Response()
-    resp.set_header('X-Emoji', 'snow ☃')
+    # Refused when set (lanner.UnsafeValueError, a ValueError)...
+    with pytest.raises(lanner.UnsafeValueError, match='X-Emoji'):
+        resp.set_header('X-Emoji', 'snow ☃')
+    # ... and, should one slip into the header dict directly, when serialized.
+    resp._headers['x-emoji'] = 'snow ☃'
     with pytest.raises(ValueError, match='x-emoji'):
         resp._asgi_headers(None)
 

@@ -87,13 +87,57 @@ def test_exhaust_discards_the_rest() -> None:
     assert raw.read() == b'TAIL'
 
 
-def test_short_body_does_not_loop_forever() -> None:
-    # Client announced 100 bytes but sent 3: reads end instead of spinning.
+def test_short_body_is_a_400_not_a_complete_body() -> None:
+    # Client announced 100 bytes but sent 3 (then closed its side): reading everything must
+    # not pass the 3 bytes off as the whole body, nor spin.
     stream = BoundedStream(io.BytesIO(b'abc'), 100)
-    assert stream.read() == b'abc'
-    assert stream.read() == b''
-    assert stream.eof
+    with pytest.raises(lanner.HTTPBadRequest) as info:
+        stream.read()
+    assert info.value.title == 'Incomplete request body'
+    assert 'ended after 3 of the 100 bytes' in info.value.description
+    assert not stream.eof
+    # Every later read says so again instead of reporting a clean end.
+    with pytest.raises(lanner.HTTPBadRequest):
+        stream.read(10)
+    # Discarding the rest is not an error.
     stream.exhaust()
+    assert stream.eof
+    assert stream.read() == b''
+
+
+@pytest.mark.parametrize('method', ['read', 'readline', 'readlines', 'iter'])
+def test_short_body_raises_on_every_read_api(method: str) -> None:
+    stream = BoundedStream(io.BytesIO(b'ab\ncd'), 50)
+    with pytest.raises(lanner.HTTPBadRequest, match='400 Bad Request') as info:
+        if method == 'read':
+            while stream.read(4):
+                pass
+        elif method == 'readline':
+            while stream.readline():
+                pass
+        elif method == 'readlines':
+            stream.readlines()
+        else:
+            list(stream)
+    assert 'ended after 5 of the 50 bytes' in info.value.description
+
+
+def test_read_all_gathers_short_reads_of_a_raw_socket() -> None:
+    class Trickle(io.RawIOBase):
+        # Like a socket: at most 2 bytes per read, whatever was asked for.
+        def __init__(self, data: bytes) -> None:
+            self._data = data
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            chunk, self._data = self._data[:2], self._data[2:]
+            return chunk
+
+    stream = BoundedStream(Trickle(b'abcdefg'), 7)
+    assert stream.read() == b'abcdefg'
+    assert stream.eof
 
 
 def test_empty_body_without_content_length() -> None:

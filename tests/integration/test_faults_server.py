@@ -41,8 +41,8 @@ class Baseline:
 
     def _settled(self) -> bool:
         stats = self.server.stats()
-        # Compared with the idle level, not with zero: a known-bug (xfail) test may have left a
-        # bounded stream running on the shared server.
+        # Compared with the idle level, not with zero: an earlier test may have left a bounded
+        # stream running on the shared server.
         for kind, count in stats['active'].items():
             if count > self.stats['active'].get(kind, 0):
                 return False
@@ -105,20 +105,7 @@ def test_stream_generator_exception_aborts_the_response(server: Server) -> None:
     server.assert_serving()
 
 
-SSE_DOUBLE_START = (
-    'asgi/app.py App._send_response wraps "return await self._send_sse(...)" in the try/except '
-    'meant for header serialization: an SSE emitter failing mid-stream is logged as "The '
-    'response could not be serialized" and a second http.response.start is sent, which uvicorn '
-    "rejects (\"Expected ASGI message 'http.response.body', but got 'http.response.start'\"). "
-    'Expected: the emitter error alone reaches the server log and the connection is aborted.'
-)
-
-
-def test_sse_emitter_exception_aborts_the_stream(
-    server: Server, request: pytest.FixtureRequest
-) -> None:
-    if server.kind == 'asgi':
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SSE_DOUBLE_START))
+def test_sse_emitter_exception_aborts_the_stream(server: Server) -> None:
     baseline = Baseline(server)
     mark = server.log_mark()
     response = server.get('/sse?chunks=5&fail_at=2')
@@ -230,20 +217,8 @@ def test_client_gone_before_the_response(server: Server) -> None:
     server.assert_serving()
 
 
-ABANDONED_STREAM = (
-    'asgi/app.py App._send_stream never looks at receive() while it sends resp.stream chunks, '
-    'and uvicorn silently drops sends once the client is gone, so an abandoned stream keeps '
-    'producing until it is exhausted (here 300 chunks, ~3 s). Expected: the generator is '
-    'closed within 1 s of the disconnect (lanner.asgi._sse.pump_stream already implements it).'
-)
-
-
 @pytest.mark.parametrize('route', ['stream', 'sse'])
-def test_abandoned_stream_is_cleaned_up_within_a_second(
-    server: Server, route: str, request: pytest.FixtureRequest
-) -> None:
-    if server.kind == 'asgi' and route == 'stream':
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ABANDONED_STREAM))
+def test_abandoned_stream_is_cleaned_up_within_a_second(server: Server, route: str) -> None:
     baseline = Baseline(server)
     before = server.stats()
     received = _send_and_vanish(

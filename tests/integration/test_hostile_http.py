@@ -14,7 +14,9 @@ the server answers a normal request afterwards. On top of that each case states 
 * ``SIMPLE``: an HTTP/0.9 simple response (the body alone), which wsgiref still speaks.
 
 Where the two servers differ, the expectation is per server (``{'asgi': ..., 'wsgi': ...}``) and
-the comment says why. Known lanner bugs are ``xfail(strict=True)`` with the precise cause.
+the comment says why. A case whose answer comes with an exception the server must log says
+which one (``logged``); any other traceback fails the case. A newly found lanner bug is marked
+``xfail(strict=True)`` with the precise cause until it is fixed.
 """
 
 from __future__ import annotations
@@ -37,25 +39,9 @@ SIMPLE = 'simple'
 
 H = b'Host: 127.0.0.1\r\nConnection: close\r\n'
 
-HTTP_VERSION_500 = (
-    'asgi/app.py App.__call__ raises UnsupportedError for a scope http_version outside '
-    '1.0/1.1/2/3; uvicorn (h11) passes "HTTP/2.0" or "HTTP/1.2" request lines through as '
-    'http_version "2.0"/"1.2", so the client gets uvicorn\'s 500. Expected: 505 HTTP Version Not '
-    'Supported sent by the app (and HTTP/1.x minor versions above 1 served as 1.1, RFC 9112 2.5).'
-)
-CL_TE_ACCEPTED = (
-    'A request carrying both Content-Length and Transfer-Encoding is served (200) on both '
-    'flavours: uvicorn decodes it as chunked and keeps the connection open, wsgiref hands lanner '
-    'CONTENT_LENGTH plus HTTP_TRANSFER_ENCODING and lanner reads Content-Length bytes. RFC 9112 '
-    '6.1 calls this a smuggling attempt to be handled as an error. Expected: the App answers 400 '
-    'before any responder runs (asgi/app.py and app.py request loop, or Request construction).'
-)
-SHORT_BODY_WSGI = (
-    'WSGI: when the client ends the body before Content-Length bytes (half-close), '
-    'req.bounded_stream (stream.py BoundedStream) returns the short body as if it were complete, '
-    'so the app answers 200 for a truncated upload. Expected: the stream raises a 400 error '
-    '("the request body ended after N of M bytes") when EOF arrives early.'
-)
+# The App answers 505 to an HTTP version outside 1.0/1.1/2/3 and then raises UnsupportedError
+# (Falcon's contract), which uvicorn logs as "Exception in ASGI application" with that traceback.
+VERSION_RAISED = 'lanner.errors.UnsupportedError: HTTP version'
 
 
 @dataclass
@@ -64,7 +50,8 @@ class Case:
     data: bytes
     expect: str | dict[str, str]
     half_close: bool = False
-    xfail: dict[str, str] = field(default_factory=dict)
+    # Per server: the one exception the server may log for this case (no other traceback).
+    logged: dict[str, str] = field(default_factory=dict)
     check: Any = None  # optional callable(response, kind) with extra assertions
 
     def expectation(self, kind: str) -> str:
@@ -107,6 +94,29 @@ def _first_body(response: RawResponse) -> bytes:
 
 def _no_injected_header(response: Any, kind: str) -> None:
     assert b'x-injected' not in response.head.lower()
+
+
+def _version_not_supported(response: Any, kind: str) -> None:
+    # wsgiref answers these itself (505, or serves 1.2 as 1.x); the ASGI App sends a JSON 505.
+    if kind == 'asgi':
+        assert response.status == 505, response
+        assert json.loads(response.body)['title'] == '505 HTTP Version Not Supported'
+
+
+def _framing_conflict(response: Any, kind: str) -> None:
+    assert response.status == 400, response
+    body = _first_body(response)
+    assert json.loads(body)['title'] == 'Conflicting Content-Length and Transfer-Encoding'
+    if kind == 'asgi':
+        # Whatever followed this request on the connection must not be served.
+        assert response.header('connection') == 'close', response
+
+
+def _incomplete_body(response: Any, kind: str) -> None:
+    if kind == 'asgi':
+        return  # uvicorn takes the half-close for a disconnect: nobody is left to answer
+    assert response.status == 400, response
+    assert json.loads(_first_body(response))['title'] == 'Incomplete request body'
 
 
 MULTIPART_OK = b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nhello\r\n--xyz--\r\n'
@@ -154,17 +164,20 @@ CASES = [
         SAFE,
     ),
     # --- HTTP versions ----------------------------------------------------------------------
+    # h11 passes these request lines on as http_version "2.0" / "1.2": the App answers 505.
     Case(
         'version HTTP/2.0 over HTTP/1 framing',
         b'GET /health HTTP/2.0\r\n' + H + b'\r\n',
         REJECT,
-        xfail={'asgi': HTTP_VERSION_500},
+        logged={'asgi': VERSION_RAISED},
+        check=_version_not_supported,
     ),
     Case(
         'version HTTP/1.2',
         b'GET /health HTTP/1.2\r\n' + H + b'\r\n',
         SAFE,
-        xfail={'asgi': HTTP_VERSION_500},
+        logged={'asgi': VERSION_RAISED},
+        check=_version_not_supported,
     ),
     Case('version HTTP/3', b'GET /health HTTP/3\r\n' + H + b'\r\n', REJECT),
     Case('version HTTP/1.0 without Host', b'GET /health HTTP/1.0\r\n\r\n', OK),
@@ -246,14 +259,14 @@ CASES = [
         + H
         + b'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
         REJECT,
-        xfail={'asgi': CL_TE_ACCEPTED, 'wsgi': CL_TE_ACCEPTED},
+        check=_framing_conflict,
     ),
     Case(
         'CL.TE smuggling attempt',
         b'POST /upload HTTP/1.1\r\n' + H + b'Content-Length: 4\r\n'
         b'Transfer-Encoding: chunked\r\n\r\n5c\r\nGPOST / HTTP/1.1\r\n\r\n0\r\n\r\n',
         REJECT,
-        xfail={'asgi': CL_TE_ACCEPTED, 'wsgi': CL_TE_ACCEPTED},
+        check=_framing_conflict,
     ),
     Case(
         'CL not a number', b'POST /upload HTTP/1.1\r\n' + H + b'Content-Length: abc\r\n\r\n', REJECT
@@ -289,7 +302,7 @@ CASES = [
         b'POST /upload HTTP/1.1\r\n' + H + b'Content-Length: 10\r\n\r\nabcde',
         {'asgi': GONE, 'wsgi': REJECT},
         half_close=True,
-        xfail={'wsgi': SHORT_BODY_WSGI},
+        check=_incomplete_body,
     ),
     Case(
         'JSON body shorter than declared',
@@ -416,14 +429,11 @@ CASES = [
 
 
 def _params() -> list[Any]:
-    params = []
-    for case in CASES:
-        for kind in ('asgi', 'wsgi'):
-            marks = []
-            if kind in case.xfail:
-                marks.append(pytest.mark.xfail(strict=True, reason=case.xfail[kind]))
-            params.append(pytest.param(kind, case, id=f'{kind}-{case.name}', marks=marks))
-    return params
+    return [
+        pytest.param(kind, case, id=f'{kind}-{case.name}')
+        for case in CASES
+        for kind in ('asgi', 'wsgi')
+    ]
 
 
 @pytest.mark.parametrize(('kind', 'case'), _params())
@@ -451,5 +461,11 @@ def test_hostile_request(kind: str, case: Case, request: pytest.FixtureRequest) 
 
     server.assert_serving()
     log = server.log_since(mark)
-    assert 'Traceback' not in log, log
+    allowed = case.logged.get(kind)
+    if allowed is not None:
+        log = server.wait_log(mark, re.escape(allowed))
+        # Exactly the expected exception, once per traceback, and nothing else.
+        assert log.count('Traceback') == log.count(allowed) == 1, log
+    else:
+        assert 'Traceback' not in log, log
     assert ' 500 ' not in log, log

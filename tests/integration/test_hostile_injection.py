@@ -9,13 +9,17 @@ a header, cookie or SSE field the value smuggled in, must not be a 500, and the 
 serving. Two kinds of API are told apart:
 
 * **Encoding** APIs (``location``, ``content_location``, ``downloadable_as``/``viewable_as``,
-  ``append_link`` target and anchor; and ``set_cookie`` values, which the stdlib quotes) make
-  any value safe, so the request succeeds and the value arrives percent-encoded or quoted.
-* **Validating** APIs refuse the value; the request must then end in a 4xx.
+  ``append_link`` target and anchor; and ``set_cookie`` values with control characters, which
+  the stdlib quotes) make any value safe, so the request succeeds and the value arrives
+  percent-encoded or quoted.
+* **Validating** APIs refuse the value with ``lanner.UnsafeValueError`` (non-Latin-1 header
+  values and non-ASCII cookie values included), which the App answers with a 400 that does not
+  echo the value.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -45,78 +49,12 @@ ENCODING_APIS = {
 # The stdlib cookie quoting turns control characters into octal escapes inside a quoted value.
 QUOTING_APIS = {'set_cookie_value': 'set-cookie'}
 
-# APIs whose check only looks for control characters: a non-Latin-1 value passes the setter and
-# only fails when the response is serialized.
-# A Content-Length the app set is replaced by the real length when the body is rendered, so a
-# bogus value the setter let through never reaches the wire.
-OVERWRITTEN = {('content_length', 'non-latin-1')}
-
-LATIN1_UNCHECKED = {
-    'set_header',
-    'append_header',
-    'append_header_set_cookie',
-    'set_headers',
-    'set_headers_pairs',
-    'content_type',
-    'cache_control',
-    'vary',
-    'etag',
-    'retry_after',
-    'accept_ranges',
-    'content_length',
-    'content_range_unit',
-    'append_link_title',
-    'http_error_headers',
-    'http_status_headers',
-    'redirect_found',
-    'redirect_see_other',
-    'unauthorized_challenge',
-    'method_not_allowed',
-}
-
-VALIDATION_500 = (
-    'Header-writing APIs reject the value with a ValueError (InvalidHeaderError from '
-    'response_helpers.validate_header_value/validate_header_name, InvalidCookieNameError or '
-    'ValueError from Response.set_cookie/unset_cookie, ValueError from redirects.HTTPFound & co); '
-    'nothing is injected, but the App handles that like any unexpected exception (generic '
-    'Exception handler in app.py / asgi/app.py) and the client gets 500. Issue 11 expects a 4xx '
-    'for injection attempts: e.g. give these errors a common class and a default error handler '
-    'that answers 400 (and logs a warning naming the header).'
-)
-NON_LATIN1 = (
-    'response_helpers.validate_header_value only refuses control characters, so a value such as '
-    '"x\\u0100y" is stored; at serialization ASGI fails in _asgi_headers (App._emergency_start: '
-    '500) and WSGI hands it to start_response, where wsgiref fails to encode the status block '
-    'and drops the connection with no response at all. Expected: refused when set (it can never '
-    'be sent), answered with a 4xx.'
-)
-NON_ASCII_COOKIE_500 = (
-    'Response.set_cookie rejects a non-ASCII cookie value with ValueError (Falcon contract), '
-    'which the App turns into 500. Issue 11 expects a 4xx when the value comes from the request '
-    '(same fix as for the header APIs).'
-)
-
-
-def _case_marks(api: str, group: str) -> list[Any]:
-    if api in ENCODING_APIS or (api, group) in OVERWRITTEN:
-        return []
-    if api in QUOTING_APIS:
-        return (
-            []
-            if group == 'control'
-            else [pytest.mark.xfail(strict=True, reason=NON_ASCII_COOKIE_500)]
-        )
-    if group == 'non-latin-1' and api in LATIN1_UNCHECKED:
-        return [pytest.mark.xfail(strict=True, reason=NON_LATIN1)]
-    return [pytest.mark.xfail(strict=True, reason=VALIDATION_500)]
-
-
 GROUPS = {'control': CONTROL_PAYLOADS, 'non-latin-1': ('non-latin-1',)}
 
 
 def _params() -> list[Any]:
     return [
-        pytest.param(kind, api, group, id=f'{kind}-{api}-{group}', marks=_case_marks(api, group))
+        pytest.param(kind, api, group, id=f'{kind}-{api}-{group}')
         for api in INJECTORS
         for group in GROUPS
         for kind in ('asgi', 'wsgi')
@@ -147,11 +85,11 @@ def test_header_injection(kind: str, api: str, group: str, request: pytest.Fixtu
             written = response.header(header)
             assert written is not None, (payload, response)
             assert not re.search(r'[\x00-\x1f\x7f]', written), (payload, written)
-        elif (api, group) in OVERWRITTEN:
-            assert 200 <= response.status < 300, response
-            assert response.header('content-length') == str(len(response.body))
         else:
-            assert 400 <= response.status < 500, (payload, response)
+            # Refused (lanner.UnsafeValueError): a 400 that does not echo the value back.
+            assert response.status == 400, (payload, response)
+            assert json.loads(response.body)['title'] == 'Unsafe value refused', response
+            assert b'Injected' not in response.body, response
     server.assert_serving()
 
 
@@ -187,12 +125,6 @@ def _sse_fields(stream: bytes) -> list[tuple[str, str]]:
     return fields
 
 
-SSE_FIELD_500 = (
-    'SSEvent rejects CR/LF/NUL in event, event_id and comment with ValueError (lanner.sse '
-    '_event._check_single_line); built in the responder, that ValueError becomes a 500 (generic '
-    'Exception handler). Issue 11 expects a 4xx for injection attempts (same fix as the header '
-    'APIs: a dedicated error class handled as 400).'
-)
 SSE_INJECTION = 'x\r\nevent: injected\r\nid: 666\r\n\r\ndata: smuggled'
 
 
@@ -201,12 +133,7 @@ def _sse_params() -> list[Any]:
     for field in ('event', 'event_id', 'comment', 'data', 'text', 'json'):
         for where in ('responder', 'emitter'):
             for kind in ('asgi', 'wsgi'):
-                marks = []
-                if where == 'responder' and field in ('event', 'event_id', 'comment'):
-                    marks.append(pytest.mark.xfail(strict=True, reason=SSE_FIELD_500))
-                params.append(
-                    pytest.param(kind, field, where, id=f'{kind}-{field}-{where}', marks=marks)
-                )
+                params.append(pytest.param(kind, field, where, id=f'{kind}-{field}-{where}'))
     return params
 
 
@@ -215,6 +142,7 @@ def test_sse_field_injection(
     kind: str, field: str, where: str, request: pytest.FixtureRequest
 ) -> None:
     server = request.getfixturevalue(f'{kind}_server')
+    mark = server.log_mark()
     target = f'/sse-inject/{field}?where={where}&v={quote(SSE_INJECTION, safe="")}'
     response = server.get(target)
     assert response.status is not None, response
@@ -228,11 +156,19 @@ def test_sse_field_injection(
         assert response.status == 200, response
         assert {name for name, _ in fields} <= {'data'}, fields
     elif where == 'responder':
-        assert 400 <= response.status < 500, response
+        # lanner.UnsafeValueError raised by SSEvent in the responder: a 400 and one log line.
+        assert response.status == 400, response
+        log = server.wait_log(mark, 'Refused an unsafe value')
+        assert f'Refused an unsafe value (GET /sse-inject/{field})' in log, log
     else:
-        # The stream had started (200 and a first event); the bad event ends it instead.
+        # The stream had started (200 and a first event); the refused event ends it cleanly
+        # (the emitter is closed, the refusal logged), never with a second response start.
         assert response.status == 200, response
         assert fields == [('data', 'first')], fields
+        log = server.wait_log(mark, 'the event stream was ended')
+        assert 'Traceback' not in server.log_since(mark), log
+        if chunked:
+            assert response.body.endswith(b'0\r\n\r\n'), response  # the terminating chunk
     server.assert_serving()
 
 

@@ -82,6 +82,7 @@ _NAMES_BY_MODULE: dict[str, tuple[str, ...]] = {
         'MultipartParseError',
         'OperationNotAllowed',
         'PayloadTypeError',
+        'UnsafeValueError',
         'UnsupportedError',
         'UnsupportedScopeError',
         'WebSocketDisconnected',

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 import inspect
+import logging
 from typing import Any
+
+from lanner.errors import UnsafeValueError
 
 __all__ = (
     'DEFAULT_KEEPALIVE_INTERVAL',
@@ -44,6 +47,8 @@ DEFAULT_KEEPALIVE_INTERVAL = 15.0
 idle connections after 30-60 s)."""
 
 _MEDIA_JSON = 'application/json'
+
+_logger = logging.getLogger('lanner')
 
 
 def apply_sse_headers(headers: MutableMapping[str, str]) -> None:
@@ -149,6 +154,10 @@ class SSEBody:
 
     WSGI servers call ``close()`` when the response ends for any reason, including a client
     disconnect noticed on write, so the emitter's ``finally`` blocks run.
+
+    An :class:`~lanner.UnsafeValueError` from the emitter or an event (a field refused for a
+    CR, LF or NUL) ends the stream cleanly, with a warning in the ``lanner`` log, instead of
+    reaching the server: nothing unsafe was sent, and the response has already started.
     """
 
     __slots__ = ('_handler', '_iterator')
@@ -161,7 +170,12 @@ class SSEBody:
         return self
 
     def __next__(self) -> bytes:
-        return render_event(next(self._iterator), self._handler)
+        try:
+            return render_event(next(self._iterator), self._handler)
+        except UnsafeValueError as ex:
+            _logger.warning('Refused an unsafe value; the event stream was ended: %.300s', ex)
+            self.close()
+            raise StopIteration from None
 
     def close(self) -> None:
         """Close the emitter (a generator gets ``GeneratorExit`` at its current ``yield``)."""

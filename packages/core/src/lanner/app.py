@@ -25,6 +25,7 @@ The ASGI App (``lanner.asgi.App``) subclasses this class and shares everything b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+import logging
 import re
 import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,7 +38,12 @@ from lanner.app_helpers import (
     prepare_middleware,
     prepare_teardown,
 )
-from lanner.errors import CompatibilityError, HTTPBadRequest, HTTPInternalServerError
+from lanner.errors import (
+    CompatibilityError,
+    HTTPBadRequest,
+    HTTPInternalServerError,
+    UnsafeValueError,
+)
 from lanner.http_error import HTTPError
 from lanner.http_status import HTTPStatus
 from lanner.request import Request, RequestOptions
@@ -77,6 +83,40 @@ _COMPONENT_METHODS = (
 # First parameter names (or 2nd/3rd pairs) of Falcon 1.x style ``handler(ex, req, resp, params)``.
 _LEGACY_FIRST_ARGS = frozenset(('e', 'err', 'error', 'ex', 'exception'))
 _LEGACY_MIDDLE_ARGS = (['req', 'resp'], ['request', 'response'])
+
+_logger = logging.getLogger('lanner')
+
+
+def _unsafe_value_refused(req: Any, error: Exception) -> HTTPBadRequest:
+    """Log a refused :class:`UnsafeValueError` (one warning line); return the 400 to answer with.
+
+    Such values nearly always come from the request (an app echoing a parameter into a header,
+    say), so the client gets a 400. Its description never quotes the value: it carries the very
+    characters that were refused. The log line does (``repr``-escaped, cut at 300 characters).
+    """
+    _logger.warning('Refused an unsafe value (%s %s): %.300s', req.method, req.path, error)
+    return HTTPBadRequest(
+        title='Unsafe value refused',
+        description=(
+            'The request led to a value that cannot be sent safely in the response (in a '
+            'header, a cookie, a redirect location or an event stream): it contains control '
+            'characters such as CR, LF or NUL, or characters a header cannot carry. Send the '
+            'request without them.'
+        ),
+    )
+
+
+def _framing_conflict(headers: dict[str, str] | None = None) -> HTTPBadRequest:
+    """The 400 for a request with both Content-Length and Transfer-Encoding (RFC 9112 6.1)."""
+    return HTTPBadRequest(
+        title='Conflicting Content-Length and Transfer-Encoding',
+        description=(
+            'The request carries both Content-Length and Transfer-Encoding, so its length is '
+            'ambiguous (the way requests are smuggled past proxies); RFC 9112 section 6.1 '
+            'treats it as an error. Send only one of the two headers.'
+        ),
+        headers=headers,
+    )
 
 
 def _close_quietly(obj: Any) -> None:
@@ -308,6 +348,9 @@ class App:
         self.add_error_handler(Exception, self._python_error_handler)
         self.add_error_handler(HTTPError, self._http_error_handler)
         self.add_error_handler(HTTPStatus, self._http_status_handler)
+        # lanner addition: a header, cookie, Location or SSE value refused as unsafe is a 400
+        # (looked up by MRO, so it beats the Exception handler; a user handler still wins).
+        self.add_error_handler(UnsafeValueError, self._unsafe_value_handler)
 
     @property
     def router_options(self) -> Any:
@@ -577,12 +620,21 @@ class App:
             self._handler_failed(req, resp, failure)
 
     def _handler_failed(self, req: Any, resp: Any, failure: Exception) -> None:
-        """An error handler or the error serializer raised: log it and answer 500."""
-        self._log_exception(req, failure, 'An error handler or the error serializer failed')
+        """An error handler or the error serializer raised: log it and answer 500.
+
+        An :class:`UnsafeValueError` (say, an ``HTTPError`` whose headers carry a CR/LF, refused
+        when the default handler applies them) is answered with 400 instead, as if raised by the
+        responder.
+        """
+        error: HTTPError
+        if isinstance(failure, UnsafeValueError):
+            error = _unsafe_value_refused(req, failure)
+        else:
+            self._log_exception(req, failure, 'An error handler or the error serializer failed')
+            error = HTTPInternalServerError()
         resp.text = None
         resp.data = None
         resp.media = None
-        error = HTTPInternalServerError()
         resp.status = error.status
         try:
             self._serialize_error(req, resp, error)
@@ -619,6 +671,11 @@ class App:
         req.log_error(''.join(traceback.format_exception(type(error), error, error.__traceback__)))
         self._compose_error_response(req, resp, HTTPInternalServerError())
 
+    def _unsafe_value_handler(
+        self, req: Any, resp: Any, error: UnsafeValueError, params: Any
+    ) -> None:
+        self._compose_error_response(req, resp, _unsafe_value_refused(req, error))
+
     # ------------------------------------------------------------------ the request loop
 
     def __call__(self, env: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
@@ -635,6 +692,10 @@ class App:
         try:
             if req.method in self._META_METHODS:
                 raise HTTPBadRequest()
+            # Request smuggling defence (RFC 9112 6.1): both framings at once is an error.
+            # PERF: one dict lookup per request; the second only for the rare chunked request.
+            if 'HTTP_TRANSFER_ENCODING' in env and env.get('CONTENT_LENGTH'):
+                raise _framing_conflict()
             for process_request, process_response in request_mw:
                 if process_request is not None and not resp.complete:
                     process_request(req, resp)

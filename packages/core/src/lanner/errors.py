@@ -71,6 +71,7 @@ __all__ = (
     'MultipartParseError',
     'OperationNotAllowed',
     'PayloadTypeError',
+    'UnsafeValueError',
     'UnsupportedError',
     'UnsupportedScopeError',
     'WebSocketDisconnected',
@@ -101,6 +102,22 @@ class InvalidMediaType(ValueError):
 
 class InvalidMediaRange(InvalidMediaType):
     """An Accept-style media range (or its ``q`` value) is malformed."""
+
+
+class UnsafeValueError(ValueError):
+    """A value refused because it is unsafe on the wire (lanner addition).
+
+    Raised when a value would reach the response as a header, cookie, ``Location`` or SSE field
+    but contains CR, LF, NUL or other control characters, or characters outside Latin-1 in a
+    header: sent as is, it could inject a header, split the response or break the event stream.
+    :class:`lanner.response_helpers.InvalidHeaderError`, the cookie, redirect and SSE refusals
+    are subclasses or instances of it.
+
+    Both Apps install a default error handler for it: it logs one warning line (logger
+    ``lanner``) naming what was refused and answers ``400 Bad Request`` without echoing the
+    value, since such values almost always come from the request. Register your own handler for
+    this class to answer differently.
+    """
 
 
 class UnsupportedScopeError(RuntimeError):

@@ -32,7 +32,9 @@ from lanner.util.misc import is_python_func
 
 __all__ = ('after', 'before', 'decorate_on_request')
 
-_T = TypeVar('_T')
+# What the decorators accept and give back unchanged in type: a responder (function or method)
+# or a resource class (a class is callable too).
+_F = TypeVar('_F', bound=Callable[..., Any])
 
 _FALSY = frozenset(('', '0', 'false', 'f', 'no', 'n', 'off'))
 
@@ -58,7 +60,9 @@ _ON_REQUEST_NAME = re.compile(r'on_request(?:_\w+)?')
 _Responder = Callable[..., Any]
 
 
-def before(action: Callable[..., Any], *args: Any, is_async: bool = False, **kwargs: Any) -> Any:
+def before(
+    action: Callable[..., Any], *args: Any, is_async: bool = False, **kwargs: Any
+) -> Callable[[_F], _F]:
     """Run ``action(req, resp, resource, params, *args, **kwargs)`` before the responder.
 
     ``params`` is the dict of keyword arguments the responder is about to receive (the URI
@@ -72,7 +76,8 @@ def before(action: Callable[..., Any], *args: Any, is_async: bool = False, **kwa
         **kwargs: Extra keyword arguments passed to ``action``.
 
     Returns:
-        A decorator for a responder method or a resource class.
+        A decorator for a responder method or a resource class; it returns the same kind of
+        object, so type checkers keep the responder's signature or the class.
     """
 
     def wrap(responder: _Responder) -> _Responder:
@@ -81,7 +86,9 @@ def before(action: Callable[..., Any], *args: Any, is_async: bool = False, **kwa
     return _decorator(wrap)
 
 
-def after(action: Callable[..., Any], *args: Any, is_async: bool = False, **kwargs: Any) -> Any:
+def after(
+    action: Callable[..., Any], *args: Any, is_async: bool = False, **kwargs: Any
+) -> Callable[[_F], _F]:
     """Run ``action(req, resp, resource, *args, **kwargs)`` after the responder returned.
 
     The action does not run when the responder raised an exception.
@@ -94,7 +101,8 @@ def after(action: Callable[..., Any], *args: Any, is_async: bool = False, **kwar
         **kwargs: Extra keyword arguments passed to ``action``.
 
     Returns:
-        A decorator for a responder method or a resource class.
+        A decorator for a responder method or a resource class; it returns the same kind of
+        object, so type checkers keep the responder's signature or the class.
     """
 
     def wrap(responder: _Responder) -> _Responder:
@@ -103,8 +111,8 @@ def after(action: Callable[..., Any], *args: Any, is_async: bool = False, **kwar
     return _decorator(wrap)
 
 
-def _decorator(wrap: Callable[[_Responder], _Responder]) -> Callable[[_T], _T]:
-    def decorate(target: _T) -> _T:
+def _decorator(wrap: Callable[[_Responder], _Responder]) -> Callable[[_F], _F]:
+    def decorate(target: _F) -> _F:
         if isinstance(target, type):
             _decorate_class(target, wrap)
             return target
@@ -113,7 +121,7 @@ def _decorator(wrap: Callable[[_Responder], _Responder]) -> Callable[[_T], _T]:
                 f'lanner.before/lanner.after decorate a responder method or a resource class, '
                 f'not {type(target).__name__}.'
             )
-        return cast(_T, wrap(target))
+        return cast(_F, wrap(target))
 
     return decorate
 

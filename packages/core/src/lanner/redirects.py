@@ -2,14 +2,18 @@
 
 Each class is an :class:`~lanner.HTTPStatus` that adds a lower-case ``location`` entry to
 ``headers`` (a dict, created when ``None``; an existing ``location`` key is kept). The location
-is sent verbatim, not URI-encoded (unlike ``resp.location``), but it must not contain CR, LF or
-NUL: such a value is rejected with :class:`ValueError` so it can never split the header.
+is sent verbatim, not URI-encoded (unlike ``resp.location``), but it must not contain CR, LF,
+NUL, other control characters or characters outside Latin-1: such a value is rejected with
+:class:`lanner.UnsafeValueError` (a ``ValueError``; the App answers 400) so it can never split
+the header.
 """
 
 from __future__ import annotations
 
 from lanner import status_codes as _sc
+from lanner.errors import UnsafeValueError
 from lanner.http_status import HTTPStatus
+from lanner.response_helpers import validate_header_value
 
 __all__ = (
     'HTTPFound',
@@ -24,10 +28,13 @@ _Headers = dict[str, str] | list[tuple[str, str]] | None
 
 def _redirect_headers(location: str, headers: _Headers) -> dict[str, str]:
     if '\r' in location or '\n' in location or '\0' in location:
-        raise ValueError(
+        raise UnsafeValueError(
             f'Redirect location {location!r} contains CR, LF or NUL; these would split the '
             'header. Percent-encode the location (see lanner.uri.encode).'
         )
+    # Other control characters and non-Latin-1 text: refused now rather than when the
+    # response is sent.
+    validate_header_value('location', location)
     if headers is None:
         headers = {}
     elif not isinstance(headers, dict):

@@ -3,9 +3,10 @@
 Invariants:
 
 * Nothing that reaches the wire leaves this module unvalidated: header names must be RFC 9110
-  tokens and header values must not contain control characters (CR, LF and NUL in particular),
-  so no caller can inject a header or split a response. Violations raise ``ValueError``
-  subclasses that name the header and the offending character.
+  tokens and header values must not contain control characters (CR, LF and NUL in particular)
+  or characters outside Latin-1, so no caller can inject a header or split a response.
+  Violations raise :class:`lanner.UnsafeValueError` (a ``ValueError``; the App answers 400)
+  naming the header and the offending character.
 * ``http_cookies`` is a private, extended copy of the stdlib's cookie classes that knows the
   ``Partitioned`` attribute. The stdlib module itself is never modified (no global
   monkeypatching): other code in the process that uses ``http.cookies`` sees stock behaviour.
@@ -19,6 +20,7 @@ import re
 import types
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lanner.errors import UnsafeValueError
 from lanner.util.misc import dt_to_http, secure_filename
 from lanner.util.uri import encode_value
 
@@ -36,8 +38,11 @@ __all__ = (
 )
 
 
-class InvalidHeaderError(ValueError):
-    """A response header name or value that would be unsafe or invalid on the wire."""
+class InvalidHeaderError(UnsafeValueError):
+    """A response header name or value that would be unsafe or invalid on the wire.
+
+    A :class:`ValueError` (through :class:`lanner.UnsafeValueError`), so the App answers 400.
+    """
 
 
 # RFC 9110 token characters.
@@ -78,16 +83,30 @@ def validate_header_name(name: str) -> str:
 
 
 def validate_header_value(name: str, value: str) -> str:
-    """Return ``value`` unchanged after checking it has no control characters but HTAB.
+    """Return ``value`` unchanged after checking it can go on the wire safely.
+
+    Only Latin-1 characters are allowed (HTTP header values are bytes; Latin-1 is how lanner
+    and every server encode them), and no control character but HTAB.
 
     Raises:
         InvalidHeaderError: The value contains CR, LF, NUL or another control character, which
-            could inject a header or split the response.
+            could inject a header or split the response, or a character outside Latin-1, which
+            no server can send.
     """
-    # PERF: str.isprintable() is False for every control character (and HTAB), so a printable
-    # value (nearly all of them) needs no regular-expression scan.
-    if value.isprintable():
-        return value
+    # PERF: str.isascii() is O(1) in CPython (a flag of the string object) and
+    # str.isprintable() is False for every control character (and HTAB), so a printable ASCII
+    # value (nearly all of them) costs two C calls and no regular-expression scan.
+    if value.isascii():
+        if value.isprintable():
+            return value
+    elif max(value) > '\xff':
+        position = next(i for i, char in enumerate(value) if char > '\xff')
+        raise InvalidHeaderError(
+            f'Invalid value for header {name!r}: it contains the character U+'
+            f'{ord(value[position]):04X} at position {position}, outside Latin-1, which cannot '
+            'be sent in an HTTP header. Percent-encode the value (lanner.uri.encode_value) or '
+            'use an RFC 8187 parameter.'
+        )
     match = _BAD_VALUE_CHAR_RE.search(value)
     if match is not None:
         raise InvalidHeaderError(
@@ -234,10 +253,10 @@ def validate_cookie_attribute(attribute: str, value: str) -> str:
     """Refuse attribute values that would inject another attribute or split the header.
 
     Raises:
-        ValueError: ``value`` contains ``;`` or a control character, or is not ASCII.
+        UnsafeValueError: ``value`` contains ``;`` or a control character, or is not ASCII.
     """
     if not value.isascii() or _BAD_ATTR_CHAR_RE.search(value):
-        raise ValueError(
+        raise UnsafeValueError(
             f'Invalid cookie {attribute} {value!r}: it must be ASCII without ";" or control '
             'characters (these would inject cookie attributes or break the Set-Cookie header).'
         )

@@ -6,15 +6,21 @@ Invariants:
   read can never block waiting for data the client will not send (PEP 3333 allows servers to hand
   over the raw socket).
 * ``_remaining`` only decreases; ``eof`` is ``_remaining == 0``.
+* A body that ends before Content-Length bytes arrived (the client closed its side early) is
+  never passed off as complete: the read that meets the early end of input raises a 400
+  (:class:`~lanner.HTTPBadRequest`), and so does every read after it. Only ``exhaust()``, which
+  discards the body anyway, stops quietly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 import io
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
-__all__ = ('BoundedStream', 'Body')
+from lanner.errors import HTTPBadRequest
+
+__all__ = ('Body', 'BoundedStream')
 
 
 class BoundedStream(io.IOBase):
@@ -56,27 +62,56 @@ class BoundedStream(io.IOBase):
         """Always raises ``OSError``: request bodies are read-only."""
         raise OSError('The request body stream is read-only; it cannot be written to.')
 
+    def _ended_early(self) -> NoReturn:
+        received = self.stream_len - self._remaining
+        raise HTTPBadRequest(
+            title='Incomplete request body',
+            description=(
+                f'The request body ended after {received} of the {self.stream_len} bytes '
+                'announced by Content-Length. Send the whole body, or a Content-Length that '
+                'matches it.'
+            ),
+        )
+
     def read(self, size: int | None = None) -> bytes:
-        """Read up to ``size`` bytes (everything left when omitted, None or negative)."""
+        """Read up to ``size`` bytes (everything left when omitted, None or negative).
+
+        Raises:
+            HTTPBadRequest: The input ended before Content-Length bytes were read (400).
+        """
+        everything = size is None or size < 0
         size = self._clamp(size)
         if size == 0:
             return b''
         data: bytes = self.stream.read(size)
-        self._remaining -= len(data)
         if not data:
-            # The client sent less than it announced; stop asking instead of looping forever.
-            self._remaining = 0
+            self._ended_early()
+        self._remaining -= len(data)
+        if everything and self._remaining:
+            # A raw socket may return less than asked for; "everything" means the whole body.
+            chunks = [data]
+            while self._remaining:
+                data = self.stream.read(self._remaining)
+                if not data:
+                    self._ended_early()
+                self._remaining -= len(data)
+                chunks.append(data)
+            data = b''.join(chunks)
         return data
 
     def readline(self, limit: int | None = None) -> bytes:
-        """Read one line, at most ``limit`` bytes (and never past Content-Length)."""
+        """Read one line, at most ``limit`` bytes (and never past Content-Length).
+
+        Raises:
+            HTTPBadRequest: The input ended before Content-Length bytes were read (400).
+        """
         size = self._clamp(limit)
         if size == 0:
             return b''
         data: bytes = self.stream.readline(size)
-        self._remaining -= len(data)
         if not data:
-            self._remaining = 0
+            self._ended_early()
+        self._remaining -= len(data)
         return data
 
     def readlines(self, hint: int | None = None) -> list[bytes]:
@@ -109,9 +144,14 @@ class BoundedStream(io.IOBase):
         return line
 
     def exhaust(self, chunk_size: int = 64 * 1024) -> None:
-        """Read and discard whatever is left of the body."""
-        while self.read(chunk_size):
-            pass
+        """Read and discard whatever is left of the body (a body cut short is not an error)."""
+        read = self.stream.read
+        while self._remaining > 0:
+            data = read(min(chunk_size, self._remaining))
+            if not data:
+                self._remaining = 0  # nothing more will come; the body is being discarded
+                return
+            self._remaining -= len(data)
 
     @property
     def eof(self) -> bool:

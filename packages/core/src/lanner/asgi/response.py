@@ -44,6 +44,7 @@ class Response(_response.Response):
         self._media = None
         self._media_rendered = _UNSET
         self._stream = None
+        self.complete = False
         self.options = options if options is not None else ResponseOptions()
         self._context = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
 

@@ -10,7 +10,8 @@ Invariant: nothing an application stores in an event can add a field or end the 
   ``data:`` lines (the browser joins them back with LF), so a line break inside the payload is
   always payload.
 * ``event``, ``event_id`` and ``comment`` are single-line by nature: a CR, LF or NUL in them is
-  rejected with ``ValueError``, both when the event is built and again when it is serialized
+  rejected with :class:`lanner.UnsafeValueError` (a ``ValueError``; built in a responder, the
+  App answers 400), both when the event is built and again when it is serialized
   (the attributes are public and mutable, so construction-time checks alone would not do).
 * ``retry`` must be a non-negative ``int`` (``bool`` is refused) and is rendered from its integer
   value, so a subclass cannot smuggle text through ``__str__``.
@@ -25,6 +26,7 @@ import re
 from typing import Any, Protocol
 
 from lanner.constants import MEDIA_JSON
+from lanner.errors import UnsafeValueError
 
 __all__ = ('SSEvent', 'SerializedEvent')
 
@@ -76,7 +78,7 @@ def _check_single_line(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise TypeError(f'SSEvent {name} must be a str, not {type(value).__name__}')
     if _FORBIDDEN_IN_FIELD.search(value):
-        raise ValueError(
+        raise UnsafeValueError(
             f'SSEvent {name} must not contain a line break (CR or LF) or NUL, got {value!r}: '
             f'a line break would start a new field of the event stream. Remove or replace them '
             f'(only data, text and json may span several lines).'
@@ -119,8 +121,9 @@ class SSEvent:
     Raises:
         TypeError: A field has the wrong type (``data`` not bytes/str, ``retry`` not int, ...),
             or ``event`` and ``event_type`` disagree.
-        ValueError: ``event``, ``event_id`` or ``comment`` contains CR, LF or NUL, or ``retry`` is
-            negative.
+        UnsafeValueError: ``event``, ``event_id`` or ``comment`` contains CR, LF or NUL (a
+            ``ValueError`` subclass).
+        ValueError: ``retry`` is negative.
     """
 
     __slots__ = ('comment', 'data', 'event', 'event_id', 'json', 'retry', 'text')
