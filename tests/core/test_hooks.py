@@ -405,3 +405,23 @@ def test_partial_of_coroutine_action_is_awaited(make_app: Any, asgi: bool) -> No
 def test_decorating_something_else_is_a_type_error() -> None:
     with pytest.raises(TypeError, match='responder method or a resource class'):
         lanner.before(convert_id)(42)
+
+
+@pytest.mark.parametrize('decorator', [lanner.before, lanner.after])
+def test_decorators_are_typed_as_returning_what_they_decorate(decorator: Any) -> None:
+    # Under mypy --strict an untyped decorator (returning Any) erases the responder's signature;
+    # these return Callable[[F], F] with F bound to callables (responders and classes alike).
+    import collections.abc
+    import typing
+
+    returned = typing.get_type_hints(decorator)['return']
+    assert typing.get_origin(returned) is collections.abc.Callable
+    (param,), result = typing.get_args(returned)
+    assert isinstance(param, typing.TypeVar) and param is result
+    assert typing.get_origin(param.__bound__) is collections.abc.Callable
+
+    class Res:
+        def on_get(self, req: Any, resp: Any) -> None:
+            resp.text = 'ok'
+
+    assert decorator(convert_id if decorator is lanner.before else after_header)(Res) is Res

@@ -817,6 +817,8 @@ def _ws_app(fail: str, record: list[Any]) -> Any:
                 raise boom('on_websocket before accept')
             if fail == 'http_error':
                 raise lanner.HTTPForbidden(description='refused on purpose')
+            if fail == 'unsafe_value':
+                raise lanner.UnsafeValueError('value refused on purpose')
             if fail in ('error_handler', 'unmapped'):
                 raise KeyError('missing')
             await ws.accept()
@@ -853,6 +855,8 @@ CONNECT = {'type': 'websocket.connect'}
         ('before_accept', 1011, False, 'on_websocket before accept failed on purpose'),
         ('after_accept', 1011, True, 'on_websocket after accept failed on purpose'),
         ('http_error', 3403, False, 'refused on purpose'),
+        # A refused unsafe value is a 400 on HTTP, hence 3400 (logged as a warning).
+        ('unsafe_value', 3400, False, 'Refused an unsafe value (GET /ws): value refused'),
         ('error_handler', 1011, False, 'WebSocket error handler failed on purpose'),
     ],
 )

@@ -279,6 +279,11 @@ async def _produce(
                     state.send_error = exc
                     raise
             state.last_sent = loop.time()
+            # Give the watcher its turn: servers return at once from a send into a closed
+            # connection, so a source that never waits (a sync iterable, a file, an async
+            # generator awaiting nothing) would otherwise hold the event loop for good and the
+            # disconnect would never be seen. PERF: one event-loop pass, about 4 us per chunk.
+            await asyncio.sleep(0)
     finally:
         aclose = getattr(emitter, 'aclose', None)
         if aclose is not None:
