@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from support.harness import Client, new_app
 
+
 @pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
 def asgi(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)

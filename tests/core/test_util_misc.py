@@ -133,7 +133,14 @@ def test_http_date_to_dt_non_str_raises_value_error() -> None:
 
 def test_code_to_http_status_rejects_forged_lines() -> None:
     # A status line reaches the wire verbatim: CR/LF would split the response.
-    for bad in ('200 OK\r\nSet-Cookie: a=b', '200 OK\n', '200 \x00', 'anything with a space', '2000 x'):
+    forged = (
+        '200 OK\r\nSet-Cookie: a=b',
+        '200 OK\n',
+        '200 \x00',
+        'anything with a space',
+        '2000 x',
+    )
+    for bad in forged:
         with pytest.raises(ValueError, match='status line'):
             misc.code_to_http_status(bad)
     with pytest.raises(ValueError):

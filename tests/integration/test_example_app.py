@@ -105,9 +105,10 @@ def test_feed_and_notifications_over_a_real_server(example_app: Any) -> None:
     import websockets
 
     async def scenario(base: str) -> tuple[list[Any], list[str]]:
-        async with websockets.connect(f'ws://{base}/feed') as ws, httpx.AsyncClient(
-            base_url=f'http://{base}', timeout=5
-        ) as http:
+        async with (
+            websockets.connect(f'ws://{base}/feed') as ws,
+            httpx.AsyncClient(base_url=f'http://{base}', timeout=5) as http,
+        ):
             await ws.send('ping')
             assert await asyncio.wait_for(ws.recv(), 5) == 'pong'
             sse_lines: list[str] = []

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from lanner.sse import SSEvent
-
 from support.harness import build_scope, call_asgi_async, new_app
+
+from lanner.sse import SSEvent
 
 
 def _app(closed: list[str], sent_events: list[int]) -> Any:

@@ -58,7 +58,11 @@ class PageAdditions:
         """The client's ``(host, port)`` as reported by the server, or None if unknown."""
         client = self._scope.get('client')
         if client is not None and not isinstance(client, (tuple, list)):
-            client = self._scope['client'] = tuple(client)  # a one-shot iterable is allowed
+            # A one-shot iterable is allowed by ASGI: materialise it once and keep it.
+            client = tuple(client)
+            scope = self._scope
+            if isinstance(scope, dict):
+                scope['client'] = client
         if not client:
             return None
         return (str(client[0]), int(client[1]))
