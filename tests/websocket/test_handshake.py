@@ -167,6 +167,23 @@ async def test_bad_accept_headers_raise_value_error(ws_app: Any, headers: Any) -
     assert res.error is None
 
 
+@pytest.mark.parametrize(
+    'headers', [{'X-Evil': 'a\r\nInjected: yes'}, {'X-Nul': 'a\x00b'}, {'Bad Name': 'v'}]
+)
+async def test_unsafe_accept_headers_are_unsafe_value_errors(ws_app: Any, headers: Any) -> None:
+    from lanner.errors import UnsafeValueError
+
+    async def script(req: Any, ws: Any) -> None:
+        with pytest.raises(UnsafeValueError):  # still a ValueError, as in Falcon
+            await ws.accept(headers=headers)
+
+    res = Recorder(script)
+    ws_app.add_route('/', res)
+    async with WSDriver(ws_app, '/') as client:
+        assert not await client.wait_accepted()
+    assert res.error is None
+
+
 async def test_accept_headers_on_spec_2_0_server_not_allowed(ws_app: Any) -> None:
     async def script(req: Any, ws: Any) -> None:
         assert not ws.supports_accept_headers

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 import re
 from typing import Any
 
+from lanner.errors import UnsafeValueError
+
 __all__ = (
     'check_close_code',
     'check_close_reason',
@@ -73,7 +75,7 @@ def check_subprotocol(subprotocol: object) -> str:
             f'(see ws.subprotocols), not {type(subprotocol).__name__}.'
         )
     if not _TOKEN.fullmatch(subprotocol):
-        raise ValueError(
+        raise UnsafeValueError(
             f'Invalid subprotocol {subprotocol!r}: a subprotocol name is an HTTP token (letters, '
             "digits and !#$%&'*+-.^_`|~, no spaces or control characters)."
         )
@@ -113,7 +115,7 @@ def normalize_accept_headers(headers: object) -> list[tuple[bytes, bytes]]:
                 f'{type(value).__name__} ({name!r}).'
             )
         if not _TOKEN.fullmatch(name):
-            raise ValueError(
+            raise UnsafeValueError(
                 f'Invalid header name {name!r}: names must be non-empty ASCII tokens without '
                 'spaces or control characters.'
             )
@@ -126,7 +128,7 @@ def normalize_accept_headers(headers: object) -> list[tuple[bytes, bytes]]:
             )
             raise ValueError(f'The {lowered!r} header cannot be set through headers=; {hint}.')
         if not _FIELD_VALUE.fullmatch(value):
-            raise ValueError(
+            raise UnsafeValueError(
                 f'Invalid value for header {name!r}: values must be printable ASCII (no CR, LF, '
                 'NUL or other control characters).'
             )
