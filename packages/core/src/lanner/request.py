@@ -10,17 +10,23 @@ Invariants:
 * The ASGI request (:mod:`lanner.asgi.request`) subclasses this class and overrides only the
   environment-specific primitives (raw header access, host/port/scheme sources, the stream and
   media), so every derived property is written once.
+
+What lives where: this module holds the raw header access, URI parts, proxy headers, content
+negotiation, cookies and the body; the typed header properties (``content_type``,
+``content_length``, dates, ETags, ``range``, ``get_header_as_*``) are the
+:class:`~lanner._request_headers.TypedHeadersMixin`, and the query string (``params``,
+``get_param*``) is the :class:`~lanner._request_params.QueryParamsMixin`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lanner import request_helpers as helpers
 from lanner._memo import memoized
+from lanner._request_headers import TypedHeadersMixin
 from lanner._request_params import QueryParamsMixin
 from lanner.constants import DEFAULT_MAX_BODY_SIZE, DEFAULT_MEDIA_TYPE, MEDIA_JSON
 from lanner.errors import (
@@ -33,7 +39,6 @@ from lanner.forwarded import parse_forwarded_header
 from lanner.request_helpers import UNSET as _UNSET
 from lanner.stream import BoundedStream
 from lanner.util.mediatypes import best_match, quality
-from lanner.util.misc import http_date_to_dt
 from lanner.util.structures import _LAZY_CONTEXT, Context
 from lanner.util.uri import parse_query_string
 
@@ -42,7 +47,6 @@ if TYPE_CHECKING:
 
     from lanner.forwarded import Forwarded
     from lanner.media.handlers import Handlers
-    from lanner.util.structures import ETag
 
 __all__ = ('Request', 'RequestOptions')
 
@@ -142,7 +146,7 @@ class RequestOptions:
         self._auto_parse_form_urlencoded = bool(value)
 
 
-class Request(QueryParamsMixin):
+class Request(TypedHeadersMixin, QueryParamsMixin):
     """An HTTP request, as seen by a WSGI application.
 
     Args:
@@ -273,160 +277,6 @@ class Request(QueryParamsMixin):
         if required:
             raise HTTPMissingHeader(name)
         return default
-
-    # ------------------------------------------------------------------------------------------
-    # Typed header properties
-    # ------------------------------------------------------------------------------------------
-
-    @property
-    def content_type(self) -> str | None:
-        """The raw Content-Type header, or None."""
-        return self._raw_header('CONTENT_TYPE', 'content-type')
-
-    @memoized
-    def content_length(self) -> int | None:
-        """Content-Length as an int (None when missing or empty); 400 when invalid."""
-        value = self._raw_header('CONTENT_LENGTH', 'content-length')
-        if value is None:
-            return None
-        try:
-            return helpers.parse_content_length(value)
-        except helpers.ContentLengthError as err:
-            raise HTTPInvalidHeader(err.message, 'Content-Length') from None
-
-    @property
-    def accept(self) -> str:
-        """The Accept header, or ``'*/*'`` when missing or empty."""
-        return self._raw_header('HTTP_ACCEPT', 'accept') or '*/*'
-
-    @property
-    def auth(self) -> str | None:
-        """The Authorization header (None when missing or empty)."""
-        return self._raw_header('HTTP_AUTHORIZATION', 'authorization')
-
-    @property
-    def expect(self) -> str | None:
-        """The Expect header."""
-        return self._raw_header('HTTP_EXPECT', 'expect')
-
-    @property
-    def if_range(self) -> str | None:
-        """The raw If-Range header."""
-        return self._raw_header('HTTP_IF_RANGE', 'if-range')
-
-    @property
-    def last_event_id(self) -> str | None:
-        """The Last-Event-ID header (Server-Sent Events reconnection)."""
-        return self._raw_header('HTTP_LAST_EVENT_ID', 'last-event-id')
-
-    @property
-    def referer(self) -> str | None:
-        """The Referer header."""
-        return self._raw_header('HTTP_REFERER', 'referer')
-
-    @property
-    def user_agent(self) -> str | None:
-        """The User-Agent header."""
-        return self._raw_header('HTTP_USER_AGENT', 'user-agent')
-
-    def _date_header(self, wsgi_key: str, lower_name: str, display: str) -> datetime | None:
-        value = self._raw_header(wsgi_key, lower_name)
-        if value is None:
-            return None
-        try:
-            return http_date_to_dt(value)
-        except (ValueError, OverflowError):
-            raise HTTPInvalidHeader(
-                'It must be formatted according to RFC 7231, Section 7.1.1.1', display
-            ) from None
-
-    @memoized
-    def date(self) -> datetime | None:
-        """The Date header as an aware UTC datetime; 400 when malformed."""
-        return self._date_header('HTTP_DATE', 'date', 'Date')
-
-    @memoized
-    def if_modified_since(self) -> datetime | None:
-        """If-Modified-Since as an aware UTC datetime; 400 when malformed."""
-        return self._date_header('HTTP_IF_MODIFIED_SINCE', 'if-modified-since', 'If-Modified-Since')
-
-    @memoized
-    def if_unmodified_since(self) -> datetime | None:
-        """If-Unmodified-Since as an aware UTC datetime; 400 when malformed."""
-        return self._date_header(
-            'HTTP_IF_UNMODIFIED_SINCE', 'if-unmodified-since', 'If-Unmodified-Since'
-        )
-
-    @memoized
-    def if_match(self) -> list[ETag | str] | None:
-        """If-Match as a list of ETags (or ``['*']``); None when missing or blank."""
-        value = self._raw_header('HTTP_IF_MATCH', 'if-match')
-        return None if value is None else helpers.parse_etags(value)
-
-    @memoized
-    def if_none_match(self) -> list[ETag | str] | None:
-        """If-None-Match as a list of ETags (or ``['*']``); None when missing or blank."""
-        value = self._raw_header('HTTP_IF_NONE_MATCH', 'if-none-match')
-        return None if value is None else helpers.parse_etags(value)
-
-    @memoized
-    def range(self) -> tuple[int, int] | None:
-        """The Range header as ``(first, last)``; see the reference docs for the forms."""
-        value = self._raw_header('HTTP_RANGE', 'range')
-        if value is None:
-            return None
-        try:
-            return helpers.parse_range(value)
-        except helpers.RangeError as err:
-            raise HTTPInvalidHeader(err.message, 'Range') from None
-
-    @memoized
-    def range_unit(self) -> str | None:
-        """The unit of the Range header (``'bytes'``), or None when there is no Range."""
-        value = self._raw_header('HTTP_RANGE', 'range')
-        if value is None:
-            return None
-        try:
-            return helpers.parse_range_unit(value)
-        except helpers.RangeError as err:
-            raise HTTPInvalidHeader(err.message, 'Range') from None
-
-    def get_header_as_int(self, header: str, required: bool = False) -> int | None:
-        """Return a header value converted to int (400 ``HTTPInvalidHeader`` if it is not one)."""
-        value = self.get_header(header, required=required)
-        if value is None:
-            return None
-        text = value.strip()
-        if text[:1] in ('-', '+'):
-            digits = text[1:]
-        else:
-            digits = text
-        if not digits or not (digits.isdigit() and digits.isascii()):
-            raise HTTPInvalidHeader('The value of the header must be an integer.', header)
-        try:
-            return int(text)
-        except ValueError:
-            raise HTTPInvalidHeader('The value of the header must be an integer.', header) from None
-
-    def get_header_as_datetime(
-        self, header: str, required: bool = False, obs_date: bool = False
-    ) -> datetime | None:
-        """Return an HTTP-date header as an aware UTC datetime (400 when malformed).
-
-        Args:
-            header: Header name.
-            required: Raise ``HTTPMissingHeader`` when absent.
-            obs_date: Also accept the obsolete RFC 850 and asctime formats.
-        """
-        value = self.get_header(header, required=required)
-        if value is None:
-            return None
-        try:
-            return http_date_to_dt(value, obs_date=obs_date)
-        except (ValueError, OverflowError):
-            raise HTTPInvalidHeader(
-                'It must be formatted according to RFC 7231, Section 7.1.1.1', header
-            ) from None
 
     # ------------------------------------------------------------------------------------------
     # URI parts

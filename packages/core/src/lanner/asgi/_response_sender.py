@@ -1,0 +1,325 @@
+"""The general (slow-path) HTTP response sender of :class:`lanner.asgi.App`.
+
+``App.__call__`` sends the common response itself (see its ``# PERF:`` fast path). Everything
+else comes here through ``_send_response``: bodies that must be awaited, streams, SSE, HEAD,
+bodiless statuses, apps with ``process_teardown`` middleware, and any failure on the fast path
+(rendering and header computation are repeatable, so this path starts over). It is
+:class:`ResponseSenderMixin`, a base of :class:`lanner.asgi.App`; it relies on the App's
+``_handle_exception``, ``_log_exception``, ``_schedule_callbacks``, ``resp_options`` and
+``_STREAM_BLOCK_SIZE``.
+
+Invariants (see also :mod:`lanner.asgi.app`):
+- A response is one ``http.response.start`` followed by one body event (``more_body`` absent), or
+  by streamed chunks with ``more_body=True`` and a final empty event.
+- No ``Exception`` raised while rendering or computing headers escapes before
+  ``http.response.start`` was sent: the error handlers answer it, or a bare 500
+  (``_emergency_start``) when the response itself cannot be serialised. After the start, a
+  failing stream or SSE emitter propagates so the server aborts the connection.
+- ``resp.stream`` and ``resp.sse`` are always closed, whatever happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from inspect import isawaitable
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from lanner import constants
+from lanner.errors import HTTPInternalServerError, UnsafeValueError
+
+if TYPE_CHECKING:
+    from lanner.response import ResponseOptions
+    from lanner.typing import ASGIMessage, ASGIReceive, ASGISend
+
+__all__ = ('ResponseSenderMixin',)
+
+_logger = logging.getLogger('lanner')
+
+_BODILESS_CODES = frozenset((100, 101, 204, 304))
+_NO_CONTENT_TYPE_CODES = frozenset((204, 304))
+
+
+class ResponseSenderMixin:
+    """``_send_response`` and its helpers (a base of ``lanner.asgi.App``)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        # Provided by lanner.asgi.App (and lanner.App).
+        _STREAM_BLOCK_SIZE: ClassVar[int]
+        resp_options: ResponseOptions
+
+        async def _handle_exception(
+            self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], ws: Any = None
+        ) -> bool: ...
+
+        def _log_exception(self, req: Any, error: BaseException, what: str) -> None: ...
+
+        def _schedule_callbacks(self, resp: Any) -> None: ...
+
+    async def _send_response(
+        self, req: Any, resp: Any, params: dict[str, Any], send: ASGISend, receive: ASGIReceive
+    ) -> bool:
+        """Render and send ``resp``; True when the whole response reached the server."""
+        sse = resp.sse
+        data: bytes | None = None
+        stream: Any = None
+        if sse is None:
+            try:
+                data = await resp.render_body()
+            except Exception as ex:
+                await self._close_stream_quietly(resp.stream)
+                if not await self._handle_exception(req, resp, ex, params):
+                    raise
+                data = b''  # the error's status and headers, with an empty body (as Falcon)
+            else:
+                if data is None:
+                    stream = resp.stream
+
+        is_head = req.method == 'HEAD'
+        default_type: str | None = self.resp_options.default_media_type
+        # Left None only for an SSE response, which _send_sse starts itself.
+        start: ASGIMessage | None = None
+        try:
+            status_code = resp.status_code
+            headers = resp._headers
+            if is_head or status_code in _BODILESS_CODES:
+                was_sse = sse is not None
+                if was_sse:
+                    from lanner.asgi import _sse
+
+                    await _sse.discard(resp)
+                    sse = None
+                if status_code in _NO_CONTENT_TYPE_CODES:
+                    default_type = None
+                elif is_head and not was_sse and 'content-length' not in headers:
+                    if data is not None:
+                        headers['content-length'] = str(len(data))
+                    elif stream is None:
+                        headers['content-length'] = '0'
+                await self._close_stream(stream)
+                stream = None
+                data = b''
+            elif sse is not None:
+                # Streamed below, outside this try: once _send_sse has started the response, a
+                # failure must reach the server, never lead to a second http.response.start.
+                pass
+            elif data is not None:
+                headers['content-length'] = str(len(data))
+            elif stream is None:
+                headers['content-length'] = '0'
+                data = b''
+            if sse is None:
+                start = {
+                    'type': 'http.response.start',
+                    'status': status_code,
+                    'headers': resp._asgi_headers(default_type),
+                }
+        except Exception as ex:
+            await self._close_stream_quietly(stream)
+            await self._close_stream_quietly(sse)
+            start, data = self._emergency_start(req, ex)
+            stream = None
+
+        if start is None:
+            return await self._send_sse(req, resp, params, send, receive, default_type)
+        await send(start)
+        if stream is None:
+            await send({'type': 'http.response.body', 'body': data})
+        elif _is_event_stream(resp, stream) or _body_received(req):
+            # Watched for http.disconnect: servers silently drop sends to a closed connection,
+            # so an abandoned download (or the page's idiom, resp.stream yielding serialized SSE
+            # events) would keep running into the void, and an endless one forever. The
+            # watcher consumes receive(), so it only runs once the request body is all in
+            # (event streams always: a page's emitter does not read the body).
+            from lanner.asgi import _sse
+
+            try:
+                # Sends the final empty body event itself when the stream completes.
+                finished = await _sse.pump_stream(
+                    _stream_chunks(stream, self._STREAM_BLOCK_SIZE), send, receive
+                )
+            finally:
+                await self._close_stream(stream)
+            if not finished:
+                return False
+        else:
+            try:
+                await self._send_stream(stream, send)
+            finally:
+                await self._close_stream(stream)
+            await send({'type': 'http.response.body', 'body': b''})
+        if resp._registered_callbacks:
+            self._schedule_callbacks(resp)
+        return True
+
+    def _emergency_start(self, req: Any, error: Exception) -> tuple[ASGIMessage, bytes]:
+        """A bare 500 when the response cannot be turned into a status line and headers."""
+        self._log_exception(req, error, 'The response could not be serialized')
+        data = b'' if req.method == 'HEAD' else HTTPInternalServerError().to_json()
+        start = {
+            'type': 'http.response.start',
+            'status': 500,
+            'headers': [
+                (b'content-type', constants.MEDIA_JSON.encode()),
+                (b'content-length', str(len(data)).encode()),
+            ],
+        }
+        return start, data
+
+    async def _send_sse(
+        self,
+        req: Any,
+        resp: Any,
+        params: dict[str, Any],
+        send: ASGISend,
+        receive: ASGIReceive,
+        default_type: str | None,
+    ) -> bool:
+        from lanner.asgi import _sse
+
+        started = False
+
+        async def tracked_send(message: ASGIMessage) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            # False when the client left before the stream ended.
+            result = await _sse.respond(self, req, resp, tracked_send, receive, default_type)
+        except Exception as ex:
+            if started:
+                if isinstance(ex, UnsafeValueError):
+                    # An event field refused mid-stream (say, a CR/LF in an event id taken from
+                    # the request): nothing unsafe went out and the emitter is closed. An event
+                    # stream has no length that could pass a cut body off as complete, so it is
+                    # ended cleanly and the refusal logged, as the 400 would have been.
+                    _logger.warning(
+                        'Refused an unsafe value; the event stream was ended (%s %s): %.300s',
+                        req.method,
+                        req.path,
+                        ex,
+                    )
+                    await send({'type': 'http.response.body', 'body': b'', 'more_body': False})
+                    return False
+                raise  # mid-stream: let the server abort the connection
+            # Nothing was sent (e.g. resp.sse is not an async iterator): answer with the error.
+            aclose = getattr(resp.sse, 'aclose', None)
+            if aclose is not None:
+                try:
+                    await aclose()
+                except Exception:
+                    pass
+            if not await self._handle_exception(req, resp, ex, params):
+                raise
+            resp._headers['content-length'] = '0'
+            try:
+                headers = resp._asgi_headers(self.resp_options.default_media_type)
+                start: ASGIMessage = {
+                    'type': 'http.response.start',
+                    'status': resp.status_code,
+                    'headers': headers,
+                }
+                data = b''
+            except Exception as failure:
+                start, data = self._emergency_start(req, failure)
+            await send(start)
+            await send({'type': 'http.response.body', 'body': data})
+            return True
+        return result is not False
+
+    async def _send_stream(self, stream: Any, send: ASGISend) -> None:
+        read = getattr(stream, 'read', None)
+        if read is not None:
+            block = self._STREAM_BLOCK_SIZE
+            while True:
+                chunk = read(block)
+                if isawaitable(chunk):
+                    chunk = await chunk
+                if not chunk:
+                    return
+                await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
+        if hasattr(stream, '__aiter__'):
+            async for chunk in stream:
+                if chunk is None:
+                    return
+                if chunk:
+                    await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
+            return
+        for chunk in stream:
+            if chunk is None:
+                return
+            if chunk:
+                await send({'type': 'http.response.body', 'body': chunk, 'more_body': True})
+
+    @staticmethod
+    async def _close_stream(stream: Any) -> None:
+        if stream is None:
+            return
+        close = getattr(stream, 'aclose', None) or getattr(stream, 'close', None)
+        if close is not None:
+            result = close()
+            if isawaitable(result):
+                await result
+
+    async def _close_stream_quietly(self, stream: Any) -> None:
+        try:
+            await self._close_stream(stream)
+        except Exception:
+            pass  # best effort: the stream is discarded after another failure
+
+
+def _body_received(req: Any) -> bool:
+    """True when the whole request body has arrived, so ``receive()`` is free to be watched.
+
+    Either the App's first ``http.request`` event was the last one (the body stream was never
+    opened), or the body stream has taken its last event. A request type without lanner's body
+    stream (or a ``req.stream`` the app replaced) counts as not received.
+    """
+    stream = getattr(req, '_stream', None)
+    if stream is None:
+        first_event = getattr(req, '_first_event', None)
+        return first_event is not None and not first_event.get('more_body', False)
+    return getattr(stream, '_more', True) is False
+
+
+async def _stream_chunks(stream: Any, block_size: int) -> AsyncIterator[bytes]:
+    """``resp.stream`` as an async iterator of non-empty chunks, whatever its kind.
+
+    A file-like object is read in ``block_size`` blocks (``read()`` may be a coroutine); async
+    and sync iterables are iterated; a None chunk ends the stream, as in ``App._send_stream``.
+    Closing the stream is left to the caller.
+    """
+    read = getattr(stream, 'read', None)
+    if read is not None:
+        while True:
+            chunk = read(block_size)
+            if isawaitable(chunk):
+                chunk = await chunk
+            if not chunk:
+                return
+            yield chunk
+    elif hasattr(stream, '__aiter__'):
+        async for chunk in stream:
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+    else:
+        for chunk in stream:
+            if chunk is None:
+                return
+            if chunk:
+                yield chunk
+
+
+def _is_event_stream(resp: Any, stream: Any) -> bool:
+    content_type = resp._headers.get('content-type')
+    return (
+        content_type is not None
+        and content_type.startswith('text/event-stream')
+        and hasattr(stream, '__aiter__')
+        and not hasattr(stream, 'read')
+    )
