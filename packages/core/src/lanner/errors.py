@@ -479,15 +479,8 @@ class HTTPPreconditionFailed(_PredefinedError):
     _status = _sc.HTTP_412
 
 
-class HTTPContentTooLarge(_PredefinedError):
-    """413 Content Too Large.
-
-    Keyword Args:
-        retry_after: Seconds (int) or a datetime after which the client may retry; becomes
-            ``Retry-After``.
-    """
-
-    _status = _sc.HTTP_413
+class _RetryAfterError(_PredefinedError):
+    """A predefined error that also takes ``retry_after`` (seconds or a datetime)."""
 
     def __init__(
         self,
@@ -501,6 +494,17 @@ class HTTPContentTooLarge(_PredefinedError):
         if retry_after is not None:
             headers = _with_header(headers, 'Retry-After', _retry_after_value(retry_after))
         super().__init__(title=title, description=description, headers=headers, **kwargs)
+
+
+class HTTPContentTooLarge(_RetryAfterError):
+    """413 Content Too Large.
+
+    Keyword Args:
+        retry_after: Seconds (int) or a datetime after which the client may retry; becomes
+            ``Retry-After``.
+    """
+
+    _status = _sc.HTTP_413
 
 
 class HTTPPayloadTooLarge(HTTPContentTooLarge):
@@ -574,7 +578,7 @@ class HTTPPreconditionRequired(_PredefinedError):
     _status = _sc.HTTP_428
 
 
-class HTTPTooManyRequests(_PredefinedError):
+class HTTPTooManyRequests(_RetryAfterError):
     """429 Too Many Requests.
 
     Keyword Args:
@@ -582,19 +586,6 @@ class HTTPTooManyRequests(_PredefinedError):
     """
 
     _status = _sc.HTTP_429
-
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        retry_after: int | datetime.datetime | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if retry_after is not None:
-            headers = _with_header(headers, 'Retry-After', _retry_after_value(retry_after))
-        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
 class HTTPRequestHeaderFieldsTooLarge(_PredefinedError):
@@ -632,7 +623,7 @@ class HTTPBadGateway(_PredefinedError):
     _status = _sc.HTTP_502
 
 
-class HTTPServiceUnavailable(_PredefinedError):
+class HTTPServiceUnavailable(_RetryAfterError):
     """503 Service Unavailable.
 
     Keyword Args:
@@ -640,19 +631,6 @@ class HTTPServiceUnavailable(_PredefinedError):
     """
 
     _status = _sc.HTTP_503
-
-    def __init__(
-        self,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        headers: Headers = None,
-        retry_after: int | datetime.datetime | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if retry_after is not None:
-            headers = _with_header(headers, 'Retry-After', _retry_after_value(retry_after))
-        super().__init__(title=title, description=description, headers=headers, **kwargs)
 
 
 class HTTPGatewayTimeout(_PredefinedError):
