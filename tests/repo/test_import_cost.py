@@ -9,7 +9,16 @@ FORBIDDEN = ('asyncio', 'http.cookiejar', 'importlib.metadata')
 
 
 def _modules_after(statement: str) -> set[str]:
-    code = f'{statement}\nimport sys\nprint("\\n".join(sys.modules))'
+    """Modules that ``statement`` adds to sys.modules in a fresh interpreter.
+
+    Only what the statement adds counts: site hooks of the environment (``.pth`` files, e.g.
+    coverage's subprocess support) may have imported other modules before it runs.
+    """
+    code = (
+        'import sys\npreloaded = set(sys.modules)\n'
+        f'{statement}\n'
+        'print("\\n".join(sorted(set(sys.modules) - preloaded)))'
+    )
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
