@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from support.harness import Client, resource
+from support.harness import Client, new_app, resource
 
 import lanner
 from lanner import errors
@@ -69,7 +69,7 @@ def test_asgi_response_overriding_render_body_is_awaited() -> None:
             body = await super().render_body()
             return body.upper() if body else body
 
-    app = lanner.asgi.App(response_type=Upper)
+    app = new_app(asgi=True, response_type=Upper)
 
     class Hello:
         async def on_get(self, req: Any, resp: Any) -> None:
