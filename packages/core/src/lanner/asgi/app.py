@@ -387,6 +387,9 @@ class App(ResponseSenderMixin, _WSGIApp):
         if self._fast_send and resp._sse is None and req.method != 'HEAD':
             try:
                 data = resp._render_body_sync()
+                if data is None and resp._stream is None:
+                    # No body at all (e.g. a raised redirect): Content-Length 0, empty body.
+                    data = b''
                 if data is None or data is _NEEDS_AWAIT:
                     start = None
                 else:
