@@ -43,7 +43,16 @@ def _redirect_headers(location: str, headers: _Headers) -> dict[str, str]:
     return headers
 
 
-class HTTPMovedPermanently(HTTPStatus):
+class _Redirect(HTTPStatus):
+    """Shared constructor of the redirect classes: ``(location, headers=None)``."""
+
+    _status: str
+
+    def __init__(self, location: str, headers: _Headers = None) -> None:
+        super().__init__(self._status, _redirect_headers(location, headers))
+
+
+class HTTPMovedPermanently(_Redirect):
     """301 Moved Permanently: the resource has a new permanent URI.
 
     Args:
@@ -51,11 +60,10 @@ class HTTPMovedPermanently(HTTPStatus):
         headers: Extra response headers.
     """
 
-    def __init__(self, location: str, headers: _Headers = None) -> None:
-        super().__init__(_sc.HTTP_301, _redirect_headers(location, headers))
+    _status = _sc.HTTP_301
 
 
-class HTTPFound(HTTPStatus):
+class HTTPFound(_Redirect):
     """302 Found: the resource is temporarily at another URI.
 
     Args:
@@ -63,11 +71,10 @@ class HTTPFound(HTTPStatus):
         headers: Extra response headers.
     """
 
-    def __init__(self, location: str, headers: _Headers = None) -> None:
-        super().__init__(_sc.HTTP_302, _redirect_headers(location, headers))
+    _status = _sc.HTTP_302
 
 
-class HTTPSeeOther(HTTPStatus):
+class HTTPSeeOther(_Redirect):
     """303 See Other: fetch the result from another URI with GET (e.g. after a POST).
 
     Args:
@@ -75,11 +82,10 @@ class HTTPSeeOther(HTTPStatus):
         headers: Extra response headers.
     """
 
-    def __init__(self, location: str, headers: _Headers = None) -> None:
-        super().__init__(_sc.HTTP_303, _redirect_headers(location, headers))
+    _status = _sc.HTTP_303
 
 
-class HTTPTemporaryRedirect(HTTPStatus):
+class HTTPTemporaryRedirect(_Redirect):
     """307 Temporary Redirect: repeat the request (same method and body) at another URI.
 
     Args:
@@ -87,11 +93,10 @@ class HTTPTemporaryRedirect(HTTPStatus):
         headers: Extra response headers.
     """
 
-    def __init__(self, location: str, headers: _Headers = None) -> None:
-        super().__init__(_sc.HTTP_307, _redirect_headers(location, headers))
+    _status = _sc.HTTP_307
 
 
-class HTTPPermanentRedirect(HTTPStatus):
+class HTTPPermanentRedirect(_Redirect):
     """308 Permanent Redirect: like 301, but the method and body must not change.
 
     Args:
@@ -99,5 +104,4 @@ class HTTPPermanentRedirect(HTTPStatus):
         headers: Extra response headers.
     """
 
-    def __init__(self, location: str, headers: _Headers = None) -> None:
-        super().__init__(_sc.HTTP_308, _redirect_headers(location, headers))
+    _status = _sc.HTTP_308
