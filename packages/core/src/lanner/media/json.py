@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import json as _stdlib_json
-from typing import IO, Any, cast
+from typing import Any, cast
 
 import orjson
 
 from lanner.errors import MediaMalformedError, MediaNotFoundError
-from lanner.media.base import AsyncReadableStream, BaseHandler, TextBaseHandlerWS
+from lanner.media.base import TextBaseHandlerWS, _WholeBodyHandler
 
 __all__ = ['JSONHandler', 'JSONHandlerWS']
 
@@ -73,7 +73,7 @@ def _learn_error_types(loads: Callable[[str], Any]) -> tuple[type[BaseException]
     return tuple(errors)
 
 
-class JSONHandler(BaseHandler):
+class JSONHandler(_WholeBodyHandler):
     """JSON request/response media handler.
 
     Args:
@@ -125,37 +125,6 @@ class JSONHandler(BaseHandler):
             # Subclasses may override (de)serialize; only the exact class advertises fast paths.
             self._serialize_sync = serialize
             self._deserialize_sync = deserialize
-
-    def serialize(self, media: object, content_type: str | None = None) -> bytes:
-        """Serialize ``media`` to UTF-8 JSON bytes."""
-        return self._serialize_bytes(media)
-
-    async def serialize_async(self, media: object, content_type: str | None = None) -> bytes:
-        """Serialize ``media`` to UTF-8 JSON bytes (ASGI)."""
-        return self._serialize_bytes(media)
-
-    def deserialize(
-        self,
-        stream: IO[bytes],
-        content_type: str | None = None,
-        content_length: int | None = None,
-    ) -> object:
-        """Read the whole stream and parse it as JSON.
-
-        Raises:
-            MediaNotFoundError: The body is empty.
-            MediaMalformedError: The body is not valid JSON (the cause is chained).
-        """
-        return self._deserialize_bytes(stream.read())
-
-    async def deserialize_async(
-        self,
-        stream: AsyncReadableStream,
-        content_type: str | None = None,
-        content_length: int | None = None,
-    ) -> object:
-        """Read the whole async stream and parse it as JSON (ASGI)."""
-        return self._deserialize_bytes(await stream.read())
 
 
 class JSONHandlerWS(TextBaseHandlerWS):

@@ -13,10 +13,10 @@ unpacker's stack (deep documents raise ``StackError``). Every unpacking failure 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import IO, Any
+from typing import Any
 
 from lanner.errors import MediaMalformedError, MediaNotFoundError
-from lanner.media.base import AsyncReadableStream, BaseHandler, BinaryBaseHandlerWS
+from lanner.media.base import BinaryBaseHandlerWS, _WholeBodyHandler
 
 __all__ = ['MessagePackHandler', 'MessagePackHandlerWS']
 
@@ -35,7 +35,7 @@ def _import_msgpack(handler: str) -> ModuleType:
     return module
 
 
-class MessagePackHandler(BaseHandler):
+class MessagePackHandler(_WholeBodyHandler):
     """MessagePack request/response media handler (``application/msgpack``).
 
     Packs with ``use_bin_type=True`` and unpacks with ``raw=False``, so ``str`` and ``bytes``
@@ -68,37 +68,6 @@ class MessagePackHandler(BaseHandler):
         if type(self) is MessagePackHandler:
             self._serialize_sync = serialize
             self._deserialize_sync = deserialize
-
-    def serialize(self, media: object, content_type: str | None = None) -> bytes:
-        """Pack ``media`` into MessagePack bytes."""
-        return self._serialize_bytes(media)
-
-    async def serialize_async(self, media: object, content_type: str | None = None) -> bytes:
-        """Pack ``media`` into MessagePack bytes (ASGI)."""
-        return self._serialize_bytes(media)
-
-    def deserialize(
-        self,
-        stream: IO[bytes],
-        content_type: str | None = None,
-        content_length: int | None = None,
-    ) -> object:
-        """Read the whole stream and unpack it.
-
-        Raises:
-            MediaNotFoundError: The body is empty.
-            MediaMalformedError: The body is not valid MessagePack (the cause is chained).
-        """
-        return self._deserialize_bytes(stream.read())
-
-    async def deserialize_async(
-        self,
-        stream: AsyncReadableStream,
-        content_type: str | None = None,
-        content_length: int | None = None,
-    ) -> object:
-        """Read the whole async stream and unpack it (ASGI)."""
-        return self._deserialize_bytes(await stream.read())
 
 
 class MessagePackHandlerWS(BinaryBaseHandlerWS):
