@@ -115,6 +115,26 @@ class QueryParamsMixin:
             store[name] = result
         return result
 
+    def _bounded_param(
+        self,
+        name: str,
+        convert: Callable[[str], Any],
+        message: str,
+        required: bool,
+        min_value: Any,
+        max_value: Any,
+        store: dict[str, Any] | None,
+        default: Any,
+    ) -> Any:
+        """Convert, then check the inclusive bounds; stored only once both succeed."""
+        value = self._convert_param(name, convert, message, required, None, _UNSET)
+        if value is _UNSET:
+            return default
+        self._check_bounds(name, value, min_value, max_value)
+        if store is not None:
+            store[name] = value
+        return value
+
     def _check_bounds(self, name: str, value: Any, min_value: Any, max_value: Any) -> None:
         if min_value is not None and value < min_value:
             raise HTTPInvalidParam(f'The value must be at least {min_value}', name)
@@ -131,15 +151,10 @@ class QueryParamsMixin:
         default: Any = None,
     ) -> Any:
         """Return a query parameter as an int, optionally bounded (inclusive)."""
-        value = self._convert_param(
-            name, _to_int, 'The value must be an integer.', required, None, _UNSET
-        )
-        if value is _UNSET:
-            return default
-        self._check_bounds(name, value, min_value, max_value)
-        if store is not None:
-            store[name] = value
-        return value
+        return self._bounded_param(
+            name, _to_int, 'The value must be an integer.', required, min_value, max_value,
+            store, default,
+        )  # fmt: skip
 
     def get_param_as_float(
         self,
@@ -151,15 +166,10 @@ class QueryParamsMixin:
         default: Any = None,
     ) -> Any:
         """Return a query parameter as a float (``nan``/``inf`` accepted), optionally bounded."""
-        value = self._convert_param(
-            name, float, 'The value must be a float.', required, None, _UNSET
-        )
-        if value is _UNSET:
-            return default
-        self._check_bounds(name, value, min_value, max_value)
-        if store is not None:
-            store[name] = value
-        return value
+        return self._bounded_param(
+            name, float, 'The value must be a float.', required, min_value, max_value,
+            store, default,
+        )  # fmt: skip
 
     def get_param_as_uuid(
         self,
