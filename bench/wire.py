@@ -181,13 +181,18 @@ def main() -> None:
     parser.add_argument('--duration', type=int, default=3, help='seconds per wrk run')
     parser.add_argument('--connections', type=int, default=32)
     parser.add_argument('--rounds', type=int, default=7)
+    parser.add_argument(
+        '--scenario', action='append', choices=sorted(SCENARIOS), help='run only these (repeatable)'
+    )
+    parser.add_argument('--verbose', action='store_true', help='print every run as it finishes')
     args = parser.parse_args()
+    scenarios_run = args.scenario or list(SCENARIOS)
     if shutil.which('wrk') is None:
         raise SystemExit('wrk is not installed: apt-get install -y wrk (or brew install wrk)')
 
     pythons = {'lanner': sys.executable, 'falcon': falcon_python_with_uvicorn()}
     results: dict[str, dict[str, list[tuple[float, float, float]]]] = {
-        name: {scenario: [] for scenario in SCENARIOS} for name in pythons
+        name: {scenario: [] for scenario in scenarios_run} for name in pythons
     }
     servers: dict[str, Server] = {}
     try:
@@ -198,21 +203,22 @@ def main() -> None:
             servers[name] = Server(python, name)
         with tempfile.TemporaryDirectory() as tmp:
             for server in servers.values():
-                for scenario in SCENARIOS:
+                for scenario in scenarios_run:
                     run_wrk(server, scenario, 1, args.connections, Path(tmp))  # warm-up
             order = list(servers)
-            for _ in range(args.rounds):
-                for scenario in SCENARIOS:
+            for round_no in range(args.rounds):
+                for scenario in scenarios_run:
                     for name in order:
-                        results[name][scenario].append(
-                            run_wrk(
-                                servers[name],
-                                scenario,
-                                args.duration,
-                                args.connections,
-                                Path(tmp),
-                            )
+                        run = run_wrk(
+                            servers[name], scenario, args.duration, args.connections, Path(tmp)
                         )
+                        results[name][scenario].append(run)
+                        if args.verbose:
+                            print(
+                                f'round {round_no + 1} {scenario} {name}: {run[0]:,.0f} req/s, '
+                                f'p99 {run[1]:.2f} ms, {run[2]:.1f} us CPU/req',
+                                flush=True,
+                            )
                 order.reverse()
     finally:
         for server in servers.values():
@@ -226,7 +232,7 @@ def main() -> None:
         f'{"":14}{"req/s lanner":>13}{"falcon":>9}{"ratio":>7}{"p99 lanner":>12}{"falcon":>9}'
         f'{"server CPU/req lanner":>23}{"falcon":>9}{"ratio":>7}'
     )
-    for scenario in SCENARIOS:
+    for scenario in scenarios_run:
         row = {}
         for name in pythons:
             runs = results[name][scenario]

@@ -181,6 +181,14 @@ def _stats_doc(stats: load.Stats, cpu_seconds: float | None = None) -> dict[str,
         'p99_ms': round(stats.percentile(0.99) * 1000, 1),
         'max_ms': round(max(stats.latencies, default=0.0) * 1000, 1),
         'statuses': dict(sorted(stats.statuses.items())),
+        'by_kind': {
+            kind: {
+                'requests': len(values),
+                'p50_ms': round(stats.percentile(0.5, kind) * 1000, 1),
+                'p99_ms': round(stats.percentile(0.99, kind) * 1000, 1),
+            }
+            for kind, values in sorted(stats.kind_latencies.items())
+        },
         'problems': stats.samples,
     }
     if cpu_seconds is not None:

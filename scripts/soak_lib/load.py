@@ -118,6 +118,8 @@ class Stats:
     unexpected: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    # The same latencies by request kind (CYCLE's names): which kinds make the tail.
+    kind_latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter[int] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  # first few problems, for the report
 
@@ -127,6 +129,8 @@ class Stats:
         self.unexpected += other.unexpected
         self.seconds += other.seconds
         self.latencies.extend(other.latencies)
+        for kind, values in other.kind_latencies.items():
+            self.kind_latencies.setdefault(kind, []).extend(values)
         self.statuses.update(other.statuses)
         for sample in other.samples:
             self.note(sample)
@@ -139,10 +143,11 @@ class Stats:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile(self, fraction: float) -> float:
-        if not self.latencies:
+    def percentile(self, fraction: float, kind: str | None = None) -> float:
+        values = self.latencies if kind is None else self.kind_latencies.get(kind, [])
+        if not values:
             return float('nan')
-        ordered = sorted(self.latencies)
+        ordered = sorted(values)
         index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
         return ordered[index]
 
@@ -220,6 +225,7 @@ async def _worker(
         stats.statuses[status] += 1
         if record:
             stats.latencies.append(elapsed)
+            stats.kind_latencies.setdefault(name, []).append(elapsed)
         if status != expected:
             stats.unexpected += 1
             stats.note(f'{method} {target}: expected {expected}, got {status}')

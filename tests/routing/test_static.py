@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import pytest
-from support.harness import Client, resource
+from support.harness import Client, new_app, resource
 
 from lanner import static
 from lanner.errors import HTTPBadRequest
@@ -518,3 +518,91 @@ def test_unreadable_file_is_404(serve: Callable[..., Client], tree: Path) -> Non
         assert serve().get('/static/locked.txt').status_code == 404
     finally:
         target.chmod(0o644)
+
+
+class TestAsyncFilesystemPlacement:
+    """ASGI: small files are served on the event loop until the filesystem turns out slow."""
+
+    @staticmethod
+    def recording_executor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        calls: list[str] = []
+        real = static._in_executor
+
+        async def recording(func: Any, *args: Any) -> Any:
+            calls.append(getattr(func, '__name__', repr(func)))
+            return await real(func, *args)
+
+        monkeypatch.setattr(static, '_in_executor', recording)
+        return calls
+
+    def test_small_file_is_served_without_an_executor_hop(
+        self, tree: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        calls = self.recording_executor(monkeypatch)
+        app = new_app(asgi=True)
+        app.add_static_route('/static', str(tree))
+        result = Client(app).get('/static/a.txt')
+        assert (result.status_code, result.content) == (200, CONTENT)
+        assert calls == []
+
+    def test_large_file_is_read_in_the_executor(
+        self, tree: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        big = os.urandom(static._SMALL_FILE + 1000)
+        (tree / 'big.bin').write_bytes(big)
+        calls = self.recording_executor(monkeypatch)
+        app = new_app(asgi=True)
+        app.add_static_route('/static', str(tree))
+        result = Client(app).get('/static/big.bin')
+        assert (result.status_code, result.content) == (200, big)
+        assert calls and set(calls) <= {'read', 'close'}
+
+    def test_slow_filesystem_moves_the_route_to_the_executor(
+        self, tree: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        calls = self.recording_executor(monkeypatch)
+        monkeypatch.setattr(static, '_SLOW_FILESYSTEM', -1.0)  # every request counts as slow
+        app = new_app(asgi=True)
+        app.add_static_route('/static', str(tree))
+        client = Client(app)
+        with caplog.at_level('WARNING', logger='lanner'):
+            # One or two slow requests may be the process being preempted: no change yet.
+            for _ in range(static._SLOW_STRIKES - 1):
+                assert client.get('/static/a.txt').status_code == 200
+            assert caplog.text == ''
+            first = client.get('/static/a.txt')
+        assert (first.status_code, first.content) == (200, CONTENT)
+        assert calls == []
+        assert 'Static route /static/: 3 requests within 10 s took over' in caplog.text
+        assert '(the last, /static/a.txt, ' in caplog.text
+        assert 'runs in the executor for the next 60 s' in caplog.text
+
+        second = client.get('/static/sub/b.css')
+        assert (second.status_code, second.content) == (200, b'body{}')
+        assert calls == ['_serve_file']
+        # A refusal from the executor is still a 404.
+        assert client.get('/static/../secret.txt').status_code == 404
+
+    def test_the_executor_period_ends(
+        self, tree: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        calls = self.recording_executor(monkeypatch)
+        monkeypatch.setattr(static, '_SLOW_FILESYSTEM', -1.0)
+        monkeypatch.setattr(static, '_OFFLOAD_SECONDS', -1.0)  # over as soon as it starts
+        app = new_app(asgi=True)
+        app.add_static_route('/static', str(tree))
+        client = Client(app)
+        for _ in range(static._SLOW_STRIKES + 1):
+            assert client.get('/static/a.txt').status_code == 200
+        assert calls == []
+
+    def test_strikes_expire(self, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        calls = self.recording_executor(monkeypatch)
+        monkeypatch.setattr(static, '_SLOW_FILESYSTEM', -1.0)
+        monkeypatch.setattr(static, '_STRIKE_WINDOW', -1.0)  # each strike starts a new window
+        app = new_app(asgi=True)
+        app.add_static_route('/static', str(tree))
+        client = Client(app)
+        for _ in range(static._SLOW_STRIKES + 1):
+            assert client.get('/static/a.txt').status_code == 200
+        assert calls == []

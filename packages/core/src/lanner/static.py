@@ -11,16 +11,22 @@ Invariants (security first; every refusal is a 404 so probing learns nothing):
 * HEAD and conditional hits (304) never open the file; only ``stat`` runs.
 * The body is a bounded reader: it never yields more than the ``Content-Length`` announced,
   even if the file grows while it is being sent, and it reads in chunks the server asks for.
-* The async flavour runs every filesystem call (stat, open, read, close) in the default
-  executor, so a slow disk never blocks the event loop.
+* The async flavour serves from the event loop while the filesystem answers from memory, and
+  moves a route's filesystem work to the default executor for a while as soon as one request's
+  work took longer than ``_SLOW_FILESYSTEM`` (a cold disk, a network mount), so a slow disk
+  stalls the loop at most once per ``_OFFLOAD_SECONDS``. Bodies over ``_SMALL_FILE`` are always
+  read in the executor, chunk by chunk. (Why not always the executor: under load every hop
+  waits for the GIL behind the busy loop thread; measured in docs/performance.md.)
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+import logging
 import os
 import re
 import stat
+from time import perf_counter
 from typing import Any, BinaryIO
 
 from lanner.errors import HTTPBadRequest, HTTPNotFound, HTTPRangeNotSatisfiable
@@ -42,8 +48,19 @@ _OPEN_FLAGS = (
 )
 
 
-# Files up to this size are read whole (in one executor hop) on ASGI; larger ones are streamed.
+# Files up to this size are read whole on ASGI; larger ones are streamed from the executor.
 _SMALL_FILE = 64 * 1024
+# Page-cache hits take some 20-50 us for the whole of locate, stat, open and read; a request
+# whose filesystem work takes longer than this is a strike against the filesystem. One strike is
+# not enough: on a loaded machine the process is sometimes preempted for a few ms in the middle
+# (seen in the soak), so a route moves to the executor after _SLOW_STRIKES within _STRIKE_WINDOW.
+_SLOW_FILESYSTEM = 0.002
+_SLOW_STRIKES = 3
+_STRIKE_WINDOW = 10.0
+# How long a route keeps its filesystem work in the executor after a slow request.
+_OFFLOAD_SECONDS = 60.0
+
+_logger = logging.getLogger('lanner')
 
 
 class _NotServable(Exception):
@@ -348,7 +365,18 @@ class StaticRoute:
 
 
 class StaticRouteAsync(StaticRoute):
-    """:class:`StaticRoute` for ASGI apps: filesystem calls run in the default executor."""
+    """:class:`StaticRoute` for ASGI apps: a slow filesystem never holds up the event loop twice.
+
+    Small files are served from the event loop while the filesystem answers quickly; once three
+    requests within 10 s took longer than 2 ms each, this route does that work in the default
+    executor for the next 60 s (and logs it). Large bodies are always read in the executor.
+    """
+
+    # perf_counter() values: until when the filesystem work goes to the executor, and until
+    # when the current strike count stands.
+    _offload_until = 0.0
+    _strikes_until = 0.0
+    _strikes = 0
 
     async def __call__(  # type: ignore[override]
         self, req: Any, resp: Any, ws: Any = None, **kwargs: Any
@@ -358,14 +386,46 @@ class StaticRouteAsync(StaticRoute):
         if req.method == 'OPTIONS':
             self._options(resp)
             return
-        # PERF: one executor hop per request instead of one per filesystem call (locate, open,
-        # each read, close): a small file is read whole in that hop and goes out as resp.data.
-        # This made the static page ~2x cheaper per request in the soak mix (it was 0.55x
-        # Falcon's throughput).
-        await _in_executor(self._serve_in_thread, req, resp)
+        started = perf_counter()
+        if started < self._offload_until:
+            await _in_executor(self._serve_file, req, resp)
+            return
+        # PERF: inline, not one executor hop per request. Under load an executor hop waits for
+        # the GIL behind the busy event loop thread (up to the 5 ms switch interval per
+        # handoff, several handoffs per hop): in the soak mix (256 connections) the hop put the
+        # static page's median latency 20-30 ms above every other request's and cost ~25% of
+        # the server's throughput; inline, static is as fast as the rest. See performance.md.
+        try:
+            self._serve_file(req, resp)
+        finally:
+            elapsed = perf_counter() - started
+            if elapsed > _SLOW_FILESYSTEM:
+                self._strike(req.path, started + elapsed, elapsed)
 
-    def _serve_in_thread(self, req: Any, resp: Any) -> None:
-        """The blocking part of serving a file; runs in the default executor."""
+    def _strike(self, path: str, now: float, elapsed: float) -> None:
+        if now > self._strikes_until:
+            self._strikes = 0
+            self._strikes_until = now + _STRIKE_WINDOW
+        self._strikes += 1
+        if self._strikes < _SLOW_STRIKES:
+            return
+        self._strikes = 0
+        self._offload_until = now + _OFFLOAD_SECONDS
+        _logger.warning(
+            'Static route %s: %d requests within %.0f s took over %.0f ms each on the event loop '
+            '(the last, %s, %.1f ms): slow filesystem? Its file access runs in the executor for '
+            'the next %.0f s.',
+            self._prefix,
+            _SLOW_STRIKES,
+            _STRIKE_WINDOW,
+            _SLOW_FILESYSTEM * 1000,
+            path,
+            elapsed * 1000,
+            _OFFLOAD_SECONDS,
+        )
+
+    def _serve_file(self, req: Any, resp: Any) -> None:
+        """The filesystem part of serving a file (on the event loop, or in the executor)."""
         real, info = self._locate(self._requested_file(req.path))
         body = self._prepare(req, resp, real, info)
         if body is None:
