@@ -583,9 +583,7 @@ class TestAsyncFilesystemPlacement:
         # A refusal from the executor is still a 404.
         assert client.get('/static/../secret.txt').status_code == 404
 
-    def test_the_executor_period_ends(
-        self, tree: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
+    def test_the_executor_period_ends(self, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         calls = self.recording_executor(monkeypatch)
         monkeypatch.setattr(static, '_SLOW_FILESYSTEM', -1.0)
         monkeypatch.setattr(static, '_OFFLOAD_SECONDS', -1.0)  # over as soon as it starts
