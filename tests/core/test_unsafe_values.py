@@ -41,6 +41,13 @@ REFUSING: dict[str, tuple[Callable[[Any, str], None], str]] = {
     'set_cookie name': (lambda resp, v: resp.set_cookie(v, 'x'), CRLF),
     'set_cookie domain': (lambda resp, v: resp.set_cookie('c', 'x', domain=v), 'a;b'),
     'unset_cookie same_site': (lambda resp, v: resp.unset_cookie('c', same_site=v), CRLF),
+    'set_cookie same_site CR/LF': (lambda resp, v: resp.set_cookie('c', 'x', same_site=v), CRLF),
+    # Not an injection, but a SameSite value the app took from the request is still refused
+    # with a 400 rather than a 500.
+    'set_cookie same_site unknown': (
+        lambda resp, v: resp.set_cookie('c', 'x', same_site=v),
+        'sometimes',
+    ),
     'redirect CR/LF': (lambda resp, v: _raise(lanner.HTTPFound(v)), CRLF),
     'redirect non-Latin-1': (lambda resp, v: _raise(lanner.HTTPSeeOther(v)), NON_LATIN_1),
     # Refused while the default HTTPError/HTTPStatus handler applies the headers.

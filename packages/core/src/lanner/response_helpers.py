@@ -264,12 +264,22 @@ def validate_cookie_attribute(attribute: str, value: str) -> str:
 
 
 def normalise_same_site(same_site: str) -> str:
-    """``'lax'``/``'strict'``/``'none'`` in any case -> capitalised form; ValueError otherwise."""
+    """``'lax'``/``'strict'``/``'none'`` in any case -> capitalised form.
+
+    Raises:
+        UnsafeValueError: Any other string (a ``ValueError``; such a value usually came from
+            the request, so the App answers 400 instead of 500).
+        TypeError: ``same_site`` is not a string.
+    """
     try:
         return _SAME_SITE[same_site.lower()]
-    except (KeyError, AttributeError):
-        raise ValueError(
+    except KeyError:
+        raise UnsafeValueError(
             f"same_site must be 'Lax', 'Strict' or 'None' (any case), got {same_site!r}."
+        ) from None
+    except AttributeError:
+        raise TypeError(
+            f"same_site must be a string ('Lax', 'Strict' or 'None'), got {same_site!r}."
         ) from None
 
 
