@@ -154,6 +154,9 @@ def start(
         '--no-access-log', '--log-level', 'warning',
         '--timeout-graceful-shutdown', '5',
         '--backlog', '2048',
+        # Named, not left to uvicorn's "auto": with httptools or uvloop installed in only one of
+        # the two environments, the frameworks would run on different servers.
+        '--http', 'h11', '--loop', 'asyncio',
     ]  # fmt: skip
     child_env = dict(os.environ)
     child_env['PYTHONPATH'] = os.pathsep.join([str(ROOT), str(SCRIPTS)])

@@ -594,6 +594,17 @@ class TestAsyncFilesystemPlacement:
             assert client.get('/static/a.txt').status_code == 200
         assert calls == []
 
+    def test_serve_inline_false_always_uses_the_executor(
+        self, tree: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        calls = self.recording_executor(monkeypatch)
+        monkeypatch.setattr(StaticRouteAsync, 'serve_inline', False)
+        app = new_app(asgi=True)
+        app.add_static_route('/static', str(tree))
+        result = Client(app).get('/static/a.txt')
+        assert (result.status_code, result.content) == (200, CONTENT)
+        assert calls == ['_serve_file']
+
     def test_strikes_expire(self, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         calls = self.recording_executor(monkeypatch)
         monkeypatch.setattr(static, '_SLOW_FILESYSTEM', -1.0)

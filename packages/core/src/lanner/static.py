@@ -11,12 +11,13 @@ Invariants (security first; every refusal is a 404 so probing learns nothing):
 * HEAD and conditional hits (304) never open the file; only ``stat`` runs.
 * The body is a bounded reader: it never yields more than the ``Content-Length`` announced,
   even if the file grows while it is being sent, and it reads in chunks the server asks for.
-* The async flavour serves from the event loop while the filesystem answers from memory, and
-  moves a route's filesystem work to the default executor for a while as soon as one request's
-  work took longer than ``_SLOW_FILESYSTEM`` (a cold disk, a network mount), so a slow disk
-  stalls the loop at most once per ``_OFFLOAD_SECONDS``. Bodies over ``_SMALL_FILE`` are always
-  read in the executor, chunk by chunk. (Why not always the executor: under load every hop
-  waits for the GIL behind the busy loop thread; measured in docs/performance.md.)
+* The async flavour serves small files from the event loop while the filesystem answers from
+  memory. After ``_SLOW_STRIKES`` requests within ``_STRIKE_WINDOW`` whose work there took
+  longer than ``_SLOW_FILESYSTEM`` (a cold disk, a network mount), the route moves its
+  filesystem work to the default executor for ``_OFFLOAD_SECONDS``, so a slow disk stalls the
+  loop a few milliseconds a handful of times, not on every request. Bodies over ``_SMALL_FILE``
+  are always read in the executor, chunk by chunk. (Why not always the executor: under load
+  every hop waits for the GIL behind the busy loop thread; measured in docs/performance.md.)
 """
 
 from __future__ import annotations
@@ -365,12 +366,19 @@ class StaticRoute:
 
 
 class StaticRouteAsync(StaticRoute):
-    """:class:`StaticRoute` for ASGI apps: a slow filesystem never holds up the event loop twice.
+    """:class:`StaticRoute` for ASGI apps: small files from the event loop, slow disks off it.
 
     Small files are served from the event loop while the filesystem answers quickly; once three
     requests within 10 s took longer than 2 ms each, this route does that work in the default
     executor for the next 60 s (and logs it). Large bodies are always read in the executor.
+
+    Attributes:
+        serve_inline: Set to False (on the class, a subclass or a route) to do every filesystem
+            call in the executor, e.g. for a network mount that may hang outright, which the
+            timing above cannot catch (a call that never returns is never timed).
     """
+
+    serve_inline = True
 
     # perf_counter() values: until when the filesystem work goes to the executor, and until
     # when the current strike count stands.
@@ -387,7 +395,7 @@ class StaticRouteAsync(StaticRoute):
             self._options(resp)
             return
         started = perf_counter()
-        if started < self._offload_until:
+        if started < self._offload_until or not self.serve_inline:
             await _in_executor(self._serve_file, req, resp)
             return
         # PERF: inline, not one executor hop per request. Under load an executor hop waits for
