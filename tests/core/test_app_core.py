@@ -248,6 +248,32 @@ def test_custom_request_and_response_types(make_app: Any, asgi: bool) -> None:
     assert Client(app).get('/').json == ['MyRequest', 'MyResponse']
 
 
+def test_apps_are_generic_in_request_and_response_types(asgi: bool) -> None:
+    # Falcon 4.2+: App[RequestT, ResponseT]. Ported code may subscript the class at runtime.
+    import typing
+
+    app_class = lanner.asgi.App if asgi else lanner.App
+    base_req = lanner.asgi.Request if asgi else lanner.Request
+    base_resp = lanner.asgi.Response if asgi else lanner.Response
+    req_var, resp_var = app_class.__parameters__  # type: ignore[attr-defined]
+    assert isinstance(req_var, typing.TypeVar) and req_var.__bound__ is base_req
+    assert isinstance(resp_var, typing.TypeVar) and resp_var.__bound__ is base_resp
+
+    class MyRequest(base_req):  # type: ignore[valid-type,misc]
+        pass
+
+    alias = app_class[MyRequest, base_resp]  # type: ignore[index]
+    assert typing.get_origin(alias) is app_class
+    assert typing.get_args(alias) == (MyRequest, base_resp)
+
+    app = alias(request_type=MyRequest, router=SimpleRouter())
+    assert type(app) is app_class
+    app.add_route(
+        '/', resource(asgi, on_get=lambda req, resp: setattr(resp, 'media', type(req).__name__))
+    )
+    assert Client(app).get('/').json == 'MyRequest'
+
+
 def test_api_alias_is_deprecated() -> None:
     with pytest.warns(DeprecatedWarning):
         app = lanner.API(router=SimpleRouter())

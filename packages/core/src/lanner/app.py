@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from lanner import constants, responders, status_codes
 from lanner._app_errors import ErrorHandlingMixin, _framing_conflict
@@ -49,7 +49,17 @@ from lanner.response import Response, ResponseOptions
 from lanner.util.misc import code_to_http_status
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeVar  # PEP 696 defaults; only type checkers read this
+
     from lanner.typing import ErrorHandler, Router, StartResponse, WSGIEnviron
+
+    _ReqT = TypeVar('_ReqT', bound=Request, default=Request)
+    _RespT = TypeVar('_RespT', bound=Response, default=Response)
+else:
+    from typing import TypeVar
+
+    _ReqT = TypeVar('_ReqT', bound=Request)
+    _RespT = TypeVar('_RespT', bound=Response)
 
 __all__ = ('API', 'App')
 
@@ -127,7 +137,9 @@ class _TeardownBody:
         '_resp',
     )
 
-    def __init__(self, app: App, body: Iterable[bytes], req: Any, resp: Any, resource: Any) -> None:
+    def __init__(
+        self, app: App[Any, Any], body: Iterable[bytes], req: Any, resp: Any, resource: Any
+    ) -> None:
         self._app = app
         self._body = body
         self._iterator = iter(body)
@@ -159,8 +171,12 @@ class _TeardownBody:
             self._app._run_teardown(self._req, self._resp, self._resource, self._completed)
 
 
-class App(ErrorHandlingMixin):
+class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
     """A WSGI application (see ``lanner.asgi.App`` for ASGI).
+
+    Generic in its request and response types, as Falcon's: ``lanner.App[MyRequest,
+    MyResponse](request_type=MyRequest, response_type=MyResponse)``; a bare ``App`` means
+    ``App[Request, Response]`` to type checkers.
 
     Args:
         media_type: Default media type for request parsing and response rendering.

@@ -48,7 +48,7 @@ _DEFAULT = 2
 
 
 async def handle(
-    app: App, spec_version: str, scope: Scope, receive: ASGIReceive, send: ASGISend
+    app: App[Any, Any], spec_version: str, scope: Scope, receive: ASGIReceive, send: ASGISend
 ) -> None:
     """Serve one ``websocket`` scope."""
     first_event = await receive()
@@ -98,7 +98,7 @@ async def handle(
 
 
 def _route(
-    app: App, req: Any
+    app: App[Any, Any], req: Any
 ) -> tuple[Callable[..., Any], dict[str, Any], object | None, int, str | None]:
     """Find the WebSocket responder for ``req.path``: ``(responder, params, resource, kind,
     uri_template)``."""
@@ -163,7 +163,7 @@ async def _call_sink(
 
 
 async def _handle_error(
-    app: App, req: Any, web_socket: Any, ex: Exception, params: dict[str, Any]
+    app: App[Any, Any], req: Any, web_socket: Any, ex: Exception, params: dict[str, Any]
 ) -> None:
     if isinstance(ex, PayloadTypeError) and not _app_handles(app, ex):
         _logger.info('Closing WebSocket %s with 1003: %s', req.path, ex)
@@ -176,7 +176,7 @@ async def _handle_error(
         await web_socket.close()
 
 
-def _app_handles(app: App, ex: Exception) -> bool:
+def _app_handles(app: App[Any, Any], ex: Exception) -> bool:
     """Whether a handler the app registered itself (not the built-in ``Exception`` one) is
     picked for ``ex``: then Falcon's behaviour applies unchanged."""
     handler = app._find_error_handler(ex)

@@ -58,7 +58,17 @@ from lanner.http_error import HTTPError
 from lanner.http_status import HTTPStatus
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeVar  # PEP 696 defaults; only type checkers read this
+
     from lanner.typing import ASGIReceive, ASGISend, ErrorHandler, Scope
+
+    _ReqT = TypeVar('_ReqT', bound=Request, default=Request)
+    _RespT = TypeVar('_RespT', bound=Response, default=Response)
+else:
+    from typing import TypeVar
+
+    _ReqT = TypeVar('_ReqT', bound=Request)
+    _RespT = TypeVar('_RespT', bound=Response)
 
 __all__ = ('App',)
 
@@ -83,8 +93,11 @@ def _log_callback_failure(future: asyncio.Future[Any]) -> None:
         _logger.error('A callback scheduled with resp.schedule() failed', exc_info=error)
 
 
-class App(ResponseSenderMixin, _WSGIApp):
+class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
     """An ASGI 3 application: same constructor and registration API as :class:`lanner.App`.
+
+    Generic in its request and response types (``lanner.asgi.App[MyRequest, MyResponse]``); a
+    bare ``App`` means ``App[lanner.asgi.Request, lanner.asgi.Response]`` to type checkers.
 
     Responders, middleware methods, hooks' actions, sinks and error handlers must be coroutine
     functions. ``ws_options`` configures WebSocket connections.
