@@ -58,7 +58,7 @@ _SMALL_FILE = 64 * 1024
 _SLOW_FILESYSTEM = 0.002
 _SLOW_STRIKES = 3
 _STRIKE_WINDOW = 10.0
-# How long a route keeps its filesystem work in the executor after a slow request.
+# How long a route keeps its filesystem work in the executor after its third strike.
 _OFFLOAD_SECONDS = 60.0
 
 _logger = logging.getLogger('lanner')
