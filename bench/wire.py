@@ -65,28 +65,26 @@ SCENARIOS = {
 }
 
 
+def ensure_module(python: str, module: str, *requirements: str) -> None:
+    """Install ``requirements`` into ``python``'s environment if ``module`` does not import."""
+    probe = subprocess.run([python, '-c', f'import {module}'], capture_output=True)
+    if probe.returncode != 0:
+        print(f'installing {" ".join(requirements)} into {python} ...', file=sys.stderr)
+        subprocess.run([python, '-m', 'pip', 'install', '--quiet', *requirements], check=True)
+
+
 def falcon_python_with_uvicorn() -> str:
     from run import falcon_python
 
     python = falcon_python()
-    probe = subprocess.run([python, '-c', 'import uvicorn'], capture_output=True)
-    if probe.returncode != 0:
-        print(f'installing {UVICORN_VERSION} into the Falcon virtualenv ...', file=sys.stderr)
-        subprocess.run(
-            [python, '-m', 'pip', 'install', '--quiet', UVICORN_VERSION, H11_VERSION], check=True
-        )
+    ensure_module(python, 'uvicorn', UVICORN_VERSION, H11_VERSION)
     return python
 
 
 def ensure_httptools(pythons: Iterable[str]) -> None:
     """The same httptools release in both environments (a benchmark-only dependency)."""
     for python in pythons:
-        probe = subprocess.run([python, '-c', 'import httptools'], capture_output=True)
-        if probe.returncode != 0:
-            print(f'installing {HTTPTOOLS_VERSION} into {python} ...', file=sys.stderr)
-            subprocess.run(
-                [python, '-m', 'pip', 'install', '--quiet', HTTPTOOLS_VERSION], check=True
-            )
+        ensure_module(python, 'httptools', HTTPTOOLS_VERSION)
 
 
 def free_port() -> int:

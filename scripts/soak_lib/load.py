@@ -117,8 +117,7 @@ class Stats:
     errors: int = 0
     unexpected: int = 0
     seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    # The same latencies by request kind (CYCLE's names): which kinds make the tail.
+    # Latencies by request kind (CYCLE's names): which kinds make the tail.
     kind_latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter[int] = field(default_factory=Counter)
     samples: list[str] = field(default_factory=list)  # first few problems, for the report
@@ -128,7 +127,6 @@ class Stats:
         self.errors += other.errors
         self.unexpected += other.unexpected
         self.seconds += other.seconds
-        self.latencies.extend(other.latencies)
         for kind, values in other.kind_latencies.items():
             self.kind_latencies.setdefault(kind, []).extend(values)
         self.statuses.update(other.statuses)
@@ -138,6 +136,11 @@ class Stats:
     def note(self, problem: str) -> None:
         if len(self.samples) < 10:
             self.samples.append(problem)
+
+    @property
+    def latencies(self) -> list[float]:
+        """Every recorded latency, all kinds together."""
+        return list(itertools.chain.from_iterable(self.kind_latencies.values()))
 
     @property
     def rps(self) -> float:
@@ -224,7 +227,6 @@ async def _worker(
         stats.requests += 1
         stats.statuses[status] += 1
         if record:
-            stats.latencies.append(elapsed)
             stats.kind_latencies.setdefault(name, []).append(elapsed)
         if status != expected:
             stats.unexpected += 1

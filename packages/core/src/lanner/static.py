@@ -348,21 +348,27 @@ class StaticRoute:
             resp.status = HTTP_200
         return offset, length
 
+    def _body_reader(self, req: Any, resp: Any) -> tuple[_BoundedReader, int] | None:
+        """Locate the file and set every header; return the body's reader and length, or None
+        when there is no body to send (304, HEAD)."""
+        real, info = self._locate(self._requested_file(req.path))
+        body = self._prepare(req, resp, real, info)
+        if body is None:
+            return None
+        offset, length = body
+        if req.method == 'HEAD':
+            resp.set_header('Content-Length', str(length))
+            return None
+        return _BoundedReader(self._open(real, info), offset, length), length
+
     def __call__(self, req: Any, resp: Any, **kwargs: Any) -> None:
         """Serve the file for ``req.path`` (any method; OPTIONS answers ``Allow: GET``)."""
         if req.method == 'OPTIONS':
             self._options(resp)
             return
-        real, info = self._locate(self._requested_file(req.path))
-        body = self._prepare(req, resp, real, info)
-        if body is None:
-            return
-        offset, length = body
-        if req.method == 'HEAD':
-            resp.set_header('Content-Length', str(length))
-            return
-        file = self._open(real, info)
-        resp.set_stream(_BoundedReader(file, offset, length), length)
+        opened = self._body_reader(req, resp)
+        if opened is not None:
+            resp.set_stream(*opened)
 
 
 class StaticRouteAsync(StaticRoute):
@@ -434,15 +440,10 @@ class StaticRouteAsync(StaticRoute):
 
     def _serve_file(self, req: Any, resp: Any) -> None:
         """The filesystem part of serving a file (on the event loop, or in the executor)."""
-        real, info = self._locate(self._requested_file(req.path))
-        body = self._prepare(req, resp, real, info)
-        if body is None:
+        opened = self._body_reader(req, resp)
+        if opened is None:
             return
-        offset, length = body
-        if req.method == 'HEAD':
-            resp.set_header('Content-Length', str(length))
-            return
-        reader = _BoundedReader(self._open(real, info), offset, length)
+        reader, length = opened
         if length > _SMALL_FILE:
             resp.set_stream(_AsyncBoundedReader(reader), length)
             return
