@@ -1,0 +1,237 @@
+"""Falcon 4.4.0's own test suite, run against lanner: the conformance runner.
+
+    scripts/falcon-conformance                 # the whole suite against lanner, with the ratchet
+    scripts/falcon-conformance tests/test_hello.py -- -k basic
+    scripts/falcon-conformance --target falcon # the reference run, against real (pure-Python) Falcon
+
+The run goes in rounds: pytest runs in a child process with the isolation plugin, which logs
+each test's start and outcome. If pytest dies (an INTERNALERROR, a crash, a hard timeout), the
+test that was running is recorded as failed and the next round resumes with every finished test
+deselected. The report gives per-file counts and ends with ``N passed, M failed``.
+
+The ratchet (tests/conformance/expected-failures.txt) fails the run on any failure not listed
+and on any listed test that passes now.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+import json
+import os
+from pathlib import Path
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from ratchet import check_ratchet, load_expected  # noqa: E402
+from suite import FALCON_VERSION, cache_dir, fetch_sdist, unpack  # noqa: E402
+
+# The suite's test dependencies (Falcon's requirements/tests) plus the timeout plugin that keeps
+# one hanging test from hanging the run. Installed into the running interpreter when missing.
+SUITE_REQUIREMENTS = (
+    'pytest>=8',
+    'pytest-timeout>=2',
+    'pyyaml',
+    'requests',
+    'aiofiles',
+    'httpx',
+    'uvicorn>=0.17',
+    'websockets>=13.1',
+    'cbor2',
+    'msgpack',
+    'mujson',
+    'ujson',
+    'python-rapidjson',
+    'orjson',
+    'msgspec',
+    'jsonschema',
+)
+_IMPORT_NAMES = {'pyyaml': 'yaml', 'python-rapidjson': 'rapidjson', 'pytest-timeout': 'pytest_timeout'}
+
+FAILING = ('failed', 'error')
+
+
+def _missing_requirements(python: str) -> list[str]:
+    names = {
+        req: _IMPORT_NAMES.get(req.split('>')[0], req.split('>')[0].replace('-', '_'))
+        for req in SUITE_REQUIREMENTS
+    }
+    probe = 'import importlib.util, sys; print(" ".join(n for n in sys.argv[1:] if not importlib.util.find_spec(n)))'
+    out = subprocess.run(
+        [python, '-c', probe, *names.values()], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return [req for req, name in names.items() if name in out]
+
+
+def ensure_requirements(python: str) -> None:
+    missing = _missing_requirements(python)
+    if missing:
+        print(f'installing the suite\'s test dependencies: {" ".join(missing)}', flush=True)
+        subprocess.run([python, '-m', 'pip', 'install', '--quiet', *missing], check=True)
+
+
+def reference_python() -> str:
+    """A cached virtualenv with real, pure-Python Falcon 4.4.0 (no Cython extensions)."""
+    venv = cache_dir() / f'reference-falcon-{FALCON_VERSION}'
+    python = venv / 'bin' / 'python'
+    if not python.exists():
+        subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
+        env = dict(os.environ, FALCON_DISABLE_CYTHON='Y')
+        subprocess.run(
+            [str(python), '-m', 'pip', 'install', '--quiet', '--no-binary', 'falcon',
+             f'falcon=={FALCON_VERSION}'],
+            check=True, env=env,
+        )  # fmt: skip
+    ensure_requirements(str(python))
+    return str(python)
+
+
+def run_rounds(
+    python: str, workdir: Path, selection: list[str], pytest_args: list[str], target: str,
+    timeout: int,
+) -> dict[str, str]:  # fmt: skip
+    """Run pytest until every selected test has an outcome; returns node id -> outcome."""
+    outcomes: dict[str, str] = {}
+    log = workdir / 'outcomes.jsonl'
+    deselect = workdir / 'deselect.txt'
+    env = dict(os.environ)
+    env.update(
+        LANNER_CONFORMANCE_LOG=str(log),
+        LANNER_CONFORMANCE_DESELECT=str(deselect),
+        LANNER_CONFORMANCE_TARGET=target,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(HERE), env.get('PYTHONPATH')])),
+        PYTHONDONTWRITEBYTECODE='1',
+    )
+    env.pop('FALCON_ASGI_WRAP_NON_COROUTINES', None)
+    env.pop('FALCON_TESTING_SESSION', None)
+    command = [
+        python, '-m', 'pytest', '-p', 'isolation', '-p', 'no:cacheprovider', '-q',
+        '--no-header', '-rN', '--tb=no', '--continue-on-collection-errors',
+        f'--timeout={timeout}', *(selection or ['tests']), *pytest_args,
+    ]  # fmt: skip
+    for round_number in range(1, 50):
+        deselect.write_text(''.join(f'{nodeid}\n' for nodeid in outcomes), encoding='utf-8')
+        log.write_text('', encoding='utf-8')
+        proc = subprocess.run(command, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
+        running: str | None = None
+        progress = 0
+        for line in log.read_text(encoding='utf-8').splitlines():
+            record = json.loads(line)
+            if record['event'] == 'start':
+                running = record['nodeid']
+            elif record['nodeid'] not in outcomes:
+                outcomes[record['nodeid']] = record['outcome']
+                progress += 1
+                if record['nodeid'] == running:
+                    running = None
+        if proc.returncode in (0, 1, 5) and running is None:
+            return outcomes
+        tail = '\n'.join(proc.stdout.splitlines()[-15:])
+        if running is None:
+            if progress == 0:
+                raise SystemExit(f'pytest stopped (exit {proc.returncode}) without progress:\n{tail}')
+            continue
+        print(f'round {round_number}: pytest died (exit {proc.returncode}) while running {running};'
+              f' recording it as failed and resuming.\n{tail}', flush=True)  # fmt: skip
+        outcomes[running] = 'failed'
+    raise SystemExit('pytest kept dying; giving up after 50 rounds')
+
+
+def file_of(nodeid: str) -> str:
+    return nodeid.split('::', 1)[0]
+
+
+def print_report(outcomes: dict[str, str]) -> Counter[str]:
+    per_file: dict[str, Counter[str]] = defaultdict(Counter)
+    for nodeid, outcome in outcomes.items():
+        per_file[file_of(nodeid)][outcome] += 1
+    width = max((len(name) for name in per_file), default=10)
+    print(f'\n{"file":<{width}}  passed  failed  skipped')
+    for name in sorted(per_file):
+        c = per_file[name]
+        failed = c['failed'] + c['error']
+        print(f'{name:<{width}}  {c["passed"]:>6}  {failed:>6}  {c["skipped"] + c["xfailed"]:>7}')
+    totals: Counter[str] = Counter(outcomes.values())
+    return totals
+
+
+def parity(outcomes: dict[str, str]) -> str | None:
+    """How many of the tests that pass on real Falcon pass on lanner, if a reference run exists."""
+    reference_file = cache_dir() / 'reference-outcomes.json'
+    if not reference_file.exists():
+        return None
+    reference = json.loads(reference_file.read_text(encoding='utf-8'))
+    passing = [nodeid for nodeid, outcome in reference.items() if outcome == 'passed']
+    ok = sum(1 for nodeid in passing if outcomes.get(nodeid) == 'passed')
+    missing = [n for n in passing if n not in outcomes]
+    note = f' ({len(missing)} not run here)' if missing else ''
+    return (
+        f'Falcon parity: {ok} of the {len(passing)} tests that pass on Falcon {FALCON_VERSION} '
+        f'pass on lanner ({100 * ok / max(len(passing), 1):.2f}%){note}'
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('selection', nargs='*', help='test files or node ids (default: all)')
+    parser.add_argument('--target', choices=('lanner', 'falcon'), default='lanner')
+    parser.add_argument('--no-ratchet', action='store_true', help='report only')
+    parser.add_argument('--timeout', type=int, default=60, help='seconds per test')
+    parser.add_argument('--json', type=Path, help='write node id -> outcome here')
+    parser.add_argument('--show-failures', action='store_true', help='list every failing test')
+    args, pytest_args = parser.parse_known_args(argv)
+    if '--' in pytest_args:
+        pytest_args.remove('--')
+
+    started = time.monotonic()
+    sdist = fetch_sdist()
+    if args.target == 'falcon':
+        python = reference_python()
+    else:
+        python = sys.executable
+        ensure_requirements(python)
+    with tempfile.TemporaryDirectory(prefix='falcon-suite-') as tmp:
+        workdir = unpack(sdist, Path(tmp))
+        outcomes = run_rounds(
+            python, workdir, args.selection, pytest_args, args.target, args.timeout
+        )
+    totals = print_report(outcomes)
+    if args.json:
+        args.json.write_text(json.dumps(outcomes, indent=1, sort_keys=True), encoding='utf-8')
+    elapsed = time.monotonic() - started
+    failed = totals['failed'] + totals['error']
+    if args.show_failures:
+        for nodeid in sorted(n for n, o in outcomes.items() if o in FAILING):
+            print(f'FAILED {nodeid}')
+    if args.target == 'falcon':
+        (cache_dir() / 'reference-outcomes.json').write_text(
+            json.dumps(outcomes, sort_keys=True), encoding='utf-8'
+        )
+        print(f'\nreference run against Falcon {FALCON_VERSION} took {elapsed:.0f} s')
+        print(f'{totals["passed"]} passed, {failed} failed')
+        return 0
+    status = 0
+    if not args.no_ratchet:
+        partial = bool(args.selection) or bool(pytest_args)
+        problems = check_ratchet(outcomes, load_expected(), partial=partial)
+        for problem in problems:
+            print(problem)
+        status = 1 if problems else 0
+        print(f'\nratchet: {"FAILED" if problems else "ok"} ({len(problems)} problems)')
+    line = parity(outcomes)
+    if line:
+        print(line)
+    print(f'conformance run took {elapsed:.0f} s')
+    skipped = totals['skipped'] + totals['xfailed']
+    print(f'{totals["passed"]} passed, {failed} failed, {skipped} skipped')
+    return status
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
