@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--timeout', type=int, default=60, help='seconds per test')
     parser.add_argument('--json', type=Path, help='write node id -> outcome here')
     parser.add_argument('--show-failures', action='store_true', help='list every failing test')
+    parser.add_argument(
+        '--unpack-to', type=Path, metavar='DIR',
+        help='only unpack the suite into DIR and print how to run pytest there by hand',
+    )  # fmt: skip
     args, pytest_args = parser.parse_known_args(argv)
     if '--' in pytest_args:
         pytest_args.remove('--')
@@ -196,6 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         python = sys.executable
         ensure_requirements(python)
+    if args.unpack_to:
+        unpack(sdist, args.unpack_to)
+        print(f'cd {args.unpack_to} && PYTHONPATH={HERE} python -m pytest -p isolation tests/...')
+        return 0
     with tempfile.TemporaryDirectory(prefix='falcon-suite-') as tmp:
         workdir = unpack(sdist, Path(tmp))
         outcomes = run_rounds(
