@@ -189,6 +189,11 @@ def parse_etags(value: str) -> list[ETag | str] | None:
     return tags or None
 
 
+# Falcon's private spelling, kept because ported code (and Falcon's own suite) imports it from
+# this module.
+_parse_etags = parse_etags
+
+
 class RangeError(ValueError):
     """A Range header Falcon's rules refuse; ``.message`` is the 400 description."""
 

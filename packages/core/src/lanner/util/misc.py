@@ -83,6 +83,16 @@ def _date_patterns() -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], re.P
     return imf_fixdate, obs_formats, asctime
 
 
+def utcnow() -> datetime.datetime:
+    """Return the current time as a UTC-aware datetime."""
+    return datetime.datetime.now(_UTC)
+
+
+# Falcon's private spelling, kept because ported code (and Falcon's own suite) imports it from
+# this module.
+_utcnow = utcnow
+
+
 def http_now() -> str:
     """Return the current UTC time as an IMF-fixdate, e.g. ``'Tue, 15 Nov 1994 12:45:26 GMT'``."""
     return _http_date_for_second(int(time.time()))
