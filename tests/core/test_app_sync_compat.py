@@ -74,6 +74,25 @@ def test_sync_sink_wrapped_with_the_escape_hatch(
     assert threads and threads[0] != threading.get_ident()  # ran in the executor
 
 
+def test_sync_responder_wrapped_with_the_escape_hatch(
+    make_app: Any, asgi: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not asgi:
+        pytest.skip('ASGI only')
+    monkeypatch.setenv('FALCON_ASGI_WRAP_NON_COROUTINES', 'Y')
+    threads: list[int] = []
+
+    class Sync:
+        def on_get(self, req: Any, resp: Any) -> None:
+            threads.append(threading.get_ident())
+            resp.text = 'wrapped responder'
+
+    app = make_app()
+    app.add_route('/r', Sync())
+    assert Client(app).get('/r').text == 'wrapped responder'
+    assert threads and threads[0] != threading.get_ident()  # ran in the executor
+
+
 def test_middleware_flavour_messages(make_app: Any, asgi: bool) -> None:
     class Sync:
         def process_request(self, req: Any, resp: Any) -> None:

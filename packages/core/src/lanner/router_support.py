@@ -17,6 +17,7 @@ from inspect import isasyncgenfunction, iscoroutinefunction, isfunction, ismetho
 from typing import Any
 
 from lanner import constants, responders
+from lanner.app_helpers import wrap_non_coroutines
 
 # WEBSOCKET is a pseudo-method for on_websocket; it never appears in an Allow header.
 _WEBSOCKET = 'WEBSOCKET'
@@ -147,6 +148,13 @@ def validate_responders(
             if isasyncgenfunction(responder) or (
                 not _is_async(responder) and _is_python_sync(responder)
             ):
+                if not isasyncgenfunction(responder) and wrap_non_coroutines():
+                    # Falcon's documented test escape hatch: run the sync responder in the
+                    # default executor instead of refusing it.
+                    from lanner.util.sync import wrap_sync_to_async
+
+                    method_map[method] = wrap_sync_to_async(responder)
+                    continue
                 raise TypeError(
                     f'The {method} responder {name}{where} is synchronous, but lanner.asgi.App '
                     'awaits responders: define it with "async def" (or wrap blocking code with '
