@@ -16,6 +16,7 @@ VERSION_FILES = {
     'lanner-websocket': 'packages/websocket/src/lanner/websocket/_version.py',
     'lanner-sse': 'packages/sse/src/lanner/sse/_version.py',
     'lanner-testing': 'packages/testing/src/lanner/testing/_version.py',
+    'lanner-channels': 'packages/channels/src/lanner/channels/_version.py',
 }
 
 

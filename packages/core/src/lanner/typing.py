@@ -93,16 +93,56 @@ class WebSocketLike(Protocol):
     async def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
 
+class ChannelSubscription(Protocol):
+    """One subscriber's view of a pub/sub channel: an async iterator of ``(event_id, data)``.
+
+    Iteration ends when the subscriber should stop listening. :attr:`gap` then says why: True
+    when events may have been missed (the shared backend's connection dropped, or the
+    subscriber fell too far behind), so the consumer must resynchronise (an SSE stream ends so
+    the client reconnects with ``Last-Event-ID``); False when the channels were shut down.
+    """
+
+    @property
+    def gap(self) -> bool: ...
+
+    def __aiter__(self) -> ChannelSubscription: ...
+
+    async def __anext__(self) -> tuple[str, bytes]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class PubSubChannels(Protocol):
+    """The seam between lanner-websocket / lanner-sse and a pub/sub provider such as
+    ``lanner.channels.Channels``: members accept any object of this shape and never import the
+    provider.
+
+    Event ids are strings that the provider orders (``'<ms>-<seq>'`` for lanner-channels);
+    ``subscribe(channel, last_id=...)`` first replays the retained events published after
+    ``last_id`` and then goes on with live ones, each exactly once and in order.
+    """
+
+    async def publish(self, channel: str, data: bytes) -> str: ...
+
+    def subscribe(self, channel: str, *, last_id: str | None = None) -> ChannelSubscription: ...
+
+    async def history(
+        self, channel: str, after_id: str | None = None
+    ) -> list[tuple[str, bytes]]: ...
+
+
 __all__ = (
     'ASGIMessage',
     'ASGIReceive',
     'ASGISend',
     'AsyncReadableIO',
+    'ChannelSubscription',
     'ErrorHandler',
     'ErrorSerializer',
     'HeaderArg',
     'Headers',
     'MethodMap',
+    'PubSubChannels',
     'ReadableIO',
     'Responder',
     'RouteMatch',

@@ -1,0 +1,3 @@
+"""Version of the lanner-channels distribution."""
+
+__version__ = '0.1.0'
