@@ -94,7 +94,7 @@ def reference_python() -> str:
 
 def run_rounds(
     python: str, workdir: Path, selection: list[str], pytest_args: list[str], target: str,
-    timeout: int,
+    timeout: int | None,
 ) -> dict[str, str]:  # fmt: skip
     """Run pytest until every selected test has an outcome; returns node id -> outcome."""
     outcomes: dict[str, str] = {}
@@ -113,7 +113,7 @@ def run_rounds(
     command = [
         python, '-m', 'pytest', '-p', 'isolation', '-p', 'no:cacheprovider', '-q',
         '--no-header', '-rN', '--tb=no', '--continue-on-collection-errors',
-        f'--timeout={timeout}', *(selection or ['tests']), *pytest_args,
+        *([f'--timeout={timeout}'] if timeout else []), *(selection or ['tests']), *pytest_args,
     ]  # fmt: skip
     for round_number in range(1, 50):
         deselect.write_text(''.join(f'{nodeid}\n' for nodeid in outcomes), encoding='utf-8')
