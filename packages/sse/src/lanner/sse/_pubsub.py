@@ -14,6 +14,13 @@ Invariants (all state lives on one asyncio event loop; ``publish`` is synchronou
   was published before it registered, its queue what was published after.
 * Each published event gets a sequence number; its ``id`` (the broker's unless the publisher set
   one) maps back to that number so ``Last-Event-ID`` resumes right after it.
+
+With ``channels`` (any ``lanner.typing.PubSubChannels``, e.g. ``lanner.channels.Channels``) none
+of the above state is used: :meth:`EventBroker.apublish` serializes the event once and publishes
+the bytes on the channel; each stream is one channel subscription (replay after
+``Last-Event-ID``, then live events), and event ids are the channel's ids. Queues, overflow and
+retention are the channels' business. A stream whose subscription reports a gap simply ends:
+the browser reconnects with ``Last-Event-ID`` and the replay fills the gap.
 """
 
 from __future__ import annotations
@@ -23,9 +30,12 @@ from collections import deque
 from collections.abc import AsyncGenerator
 import itertools
 import secrets
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lanner.sse._event import JSONSerializer, SerializedEvent, SSEvent, _check_single_line
+
+if TYPE_CHECKING:
+    from lanner.typing import ChannelSubscription, PubSubChannels
 
 __all__ = ('EventBroker', 'SlowSubscriberPolicy')
 
@@ -67,6 +77,25 @@ def _freeze(event: SSEvent, event_id: str) -> _PublishedEvent:
     published._rendered = None
     published._rendered_for = None
     return published
+
+
+class _RelayedEvent(SSEvent):
+    """An event that arrived through channels: its bytes were rendered by the publisher."""
+
+    __slots__ = ('_body',)
+
+    _body: bytes
+
+    def serialize(self, handler: JSONSerializer | None = None) -> SerializedEvent:
+        # PERF: the publisher serialized the event once for every process; a subscriber only
+        # puts the channel's id in front (one concatenation, no re-rendering).
+        return SerializedEvent(b'id: %s\n%s' % (str(self.event_id).encode(), self._body))
+
+
+def _relayed(event_id: str, body: bytes) -> _RelayedEvent:
+    event = _RelayedEvent(event_id=event_id)
+    event._body = body
+    return event
 
 
 class _Subscriber:
@@ -117,6 +146,12 @@ class EventBroker:
             8 random hex digits and ``-``, so ids never collide across restarts.
         retry: If set, every stream starts with an event carrying this ``retry`` (milliseconds),
             telling the browser how long to wait before reconnecting.
+        channels: Fan events out through these channels (``lanner.channels.Channels`` or any
+            ``lanner.typing.PubSubChannels``), reaching the streams of every worker process and
+            resuming from any of them. Publish with ``await broker.apublish(event)``;
+            ``queue_size``, ``replay_size``, ``slow_subscriber`` and ``id_prefix`` then do not
+            apply (the channels' own limits do). Default: this process only.
+        channel: The channel name used with ``channels``.
     """
 
     def __init__(
@@ -127,6 +162,8 @@ class EventBroker:
         slow_subscriber: SlowSubscriberPolicy = 'drop',
         id_prefix: str | None = None,
         retry: int | None = None,
+        channels: PubSubChannels | None = None,
+        channel: str = 'events',
     ) -> None:
         if not isinstance(queue_size, int) or isinstance(queue_size, bool) or queue_size < 1:
             raise ValueError(f'queue_size must be an int >= 1, got {queue_size!r}')
@@ -159,11 +196,20 @@ class EventBroker:
         self._closed = False
         self._dropped = 0
         self._skipped = 0
+        if channels is not None and not callable(getattr(channels, 'subscribe', None)):
+            raise TypeError(
+                f'channels must be a pub/sub object such as lanner.channels.Channels, not '
+                f'{type(channels).__name__}.'
+            )
+        self._channels = channels
+        self._channel = channel
+        self._relays: dict[ChannelSubscription, None] = {}
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def subscriber_count(self) -> int:
-        """Number of streams currently registered."""
-        return len(self._subscribers)
+        """Number of streams currently registered (in this process)."""
+        return len(self._subscribers) + len(self._relays)
 
     @property
     def dropped_count(self) -> int:
@@ -206,6 +252,11 @@ class EventBroker:
             )
         if self._closed:
             raise RuntimeError('EventBroker.publish() was called after close()')
+        if self._channels is not None:
+            raise RuntimeError(
+                'This EventBroker publishes through channels, which takes a network round '
+                'trip: use "await broker.apublish(event)" instead of publish().'
+            )
         seq = self._seq + 1
         event_id = event.event_id if event.event_id is not None else f'{self._id_prefix}{seq}'
         published = _freeze(event, event_id)  # validates; nothing is changed if it raises
@@ -237,6 +288,41 @@ class EventBroker:
         self._dropped += len(dropped)
         return published
 
+    async def apublish(self, event: SSEvent) -> SSEvent:
+        """Publish ``event``; works with and without ``channels`` (awaitable form of
+        :meth:`publish`).
+
+        With channels, the event is serialized once here (with the default JSON handler) and
+        its id is assigned by the channels; an event that already has an ``event_id`` is
+        refused, because resumption relies on the channels' ordered ids.
+
+        Returns:
+            The stored copy, with its ``event_id`` set.
+
+        Raises:
+            TypeError: ``event`` is not an :class:`SSEvent`.
+            ValueError: ``event.event_id`` is set while publishing through channels.
+            RuntimeError: The broker was closed.
+        """
+        if self._channels is None:
+            return self.publish(event)
+        if not isinstance(event, SSEvent):
+            raise TypeError(
+                f'EventBroker.apublish() takes an SSEvent, not {type(event).__name__}; wrap '
+                f'the payload, e.g. apublish(SSEvent(json=payload, event="update"))'
+            )
+        if self._closed:
+            raise RuntimeError('EventBroker.apublish() was called after close()')
+        if event.event_id is not None:
+            raise ValueError(
+                'Events published through channels get their id from the channels (ordered '
+                'across processes, used for Last-Event-ID); leave event_id unset.'
+            )
+        body = bytes(event.serialize())
+        event_id = await self._channels.publish(self._channel, body)
+        self._last_id = event_id
+        return _relayed(event_id, body)
+
     def subscribe(self, last_event_id: str | None = None) -> AsyncGenerator[SSEvent, None]:
         """A stream of events for one client, to assign to ``resp.sse``.
 
@@ -249,6 +335,8 @@ class EventBroker:
             between this call and the start of iteration are delivered from the replay buffer
             (so they are lost only with ``replay_size=0``).
         """
+        if self._channels is not None:
+            return self._relay(self._channels, last_event_id)
         if last_event_id is None:
             cursor = self._seq
         else:
@@ -270,6 +358,13 @@ class EventBroker:
             sub.ending = True
             sub.wakeup.set()
         self._subscribers.clear()
+        if self._relays:
+            loop = asyncio.get_running_loop()
+            for relay in tuple(self._relays):
+                # Ending the subscription ends its stream; the task is kept until it is done.
+                task = loop.create_task(relay.aclose())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
 
     def _backlog_after(self, cursor: int) -> list[_PublishedEvent]:
         replay = self._replay
@@ -278,6 +373,23 @@ class EventBroker:
         # Sequence numbers in the buffer are consecutive, so the offset is arithmetic.
         start = max(cursor + 1 - replay[0][0], 0)
         return [event for _, _, event in itertools.islice(replay, start, None)]
+
+    async def _relay(
+        self, channels: PubSubChannels, last_event_id: str | None
+    ) -> AsyncGenerator[SSEvent, None]:
+        if self._closed:
+            return
+        subscription = channels.subscribe(self._channel, last_id=last_event_id)
+        self._relays[subscription] = None
+        try:
+            if self._retry is not None:
+                yield SSEvent(retry=self._retry)
+            async for event_id, body in subscription:
+                yield _relayed(event_id, body)
+            # Ended: a gap (the client reconnects with Last-Event-ID) or the channels closed.
+        finally:
+            self._relays.pop(subscription, None)
+            await subscription.aclose()
 
     async def _stream(self, cursor: int) -> AsyncGenerator[SSEvent, None]:
         if self._closed:

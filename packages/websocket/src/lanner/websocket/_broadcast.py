@@ -8,6 +8,14 @@ Invariants:
 - A member whose send fails (the client is gone, or any other error) is dropped as well; one bad
   connection never makes a broadcast raise.
 - Membership changes during a broadcast are safe: each broadcast works on a snapshot.
+
+With ``channels`` (any ``lanner.typing.PubSubChannels``, e.g. ``lanner.channels.Channels``), a
+broadcast is *published* on the channel instead, and a pump task of each process (running while
+the process has members) feeds every event it receives to its local members with the same
+rules. Every process therefore delivers every broadcast exactly once. When the channel reports
+a gap (the shared backend's connection dropped, or the pump fell too far behind), the members
+may have missed messages: each is closed with ``gap_close_code`` (1012, Service Restart, by
+default) so that clients reconnect and resynchronise instead of silently missing messages.
 """
 
 from __future__ import annotations
@@ -15,17 +23,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+import itertools
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lanner.errors import OperationNotAllowed, WebSocketDisconnected
 
 if TYPE_CHECKING:
+    from lanner.typing import PubSubChannels
     from lanner.websocket._connection import WebSocket
 
 __all__ = ('BroadcastResult', 'Broadcaster')
 
 _logger = logging.getLogger('lanner')
+
+# Channel message: kind (b't' text, b'b' binary), the publishing Broadcaster's origin token, the
+# excluded member's local number (or '-'), a newline, then the payload.
+_TEXT, _BINARY = b't', b'b'
 
 
 class BroadcastResult(NamedTuple):
@@ -56,9 +71,28 @@ class Broadcaster:
         slow_close_code: Close code sent to members dropped for being too slow (1008, Policy
             Violation, by default).
         close_timeout: Seconds allowed for closing a dropped member in the background.
+        channels: Publish broadcasts through these channels (``lanner.channels.Channels`` or
+            any ``lanner.typing.PubSubChannels``) so that members of every worker process
+            receive them (the ``broadcast_*`` methods then return ``BroadcastResult(0, 0)``:
+            delivery happens afterwards, in each process). Default: this process only.
+        channel: The channel name used with ``channels``.
+        gap_close_code: Close code sent to every member when the channel reports that messages
+            may have been missed (1012, Service Restart: reconnect and resynchronise).
     """
 
-    __slots__ = ('_closing', '_members', 'close_timeout', 'send_timeout', 'slow_close_code')
+    __slots__ = (
+        '_channels',
+        '_closing',
+        '_members',
+        '_numbers',
+        '_origin',
+        '_pump',
+        'channel',
+        'close_timeout',
+        'gap_close_code',
+        'send_timeout',
+        'slow_close_code',
+    )
 
     def __init__(
         self,
@@ -66,6 +100,9 @@ class Broadcaster:
         send_timeout: float = 5.0,
         slow_close_code: int = 1008,
         close_timeout: float = 5.0,
+        channels: PubSubChannels | None = None,
+        channel: str = 'broadcast',
+        gap_close_code: int = 1012,
     ) -> None:
         if not send_timeout > 0:
             raise ValueError(
@@ -80,8 +117,20 @@ class Broadcaster:
         self.send_timeout = send_timeout
         self.slow_close_code = check_close_code(slow_close_code)
         self.close_timeout = close_timeout
+        self.gap_close_code = check_close_code(gap_close_code)
+        if channels is not None and not callable(getattr(channels, 'subscribe', None)):
+            raise TypeError(
+                f'channels must be a pub/sub object such as lanner.channels.Channels, not '
+                f'{type(channels).__name__}.'
+            )
+        self._channels = channels
+        self.channel = channel
         # dict, not set: iteration follows join order, which keeps delivery order predictable.
-        self._members: dict[WebSocket, None] = {}
+        # The value is the member's local number (names it in a channel message's exclude).
+        self._members: dict[WebSocket, int] = {}
+        self._numbers = itertools.count()
+        self._origin = secrets.token_hex(4).encode()
+        self._pump: asyncio.Task[None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ membership
@@ -97,12 +146,18 @@ class Broadcaster:
                 'Only accepted WebSocket connections can join a Broadcaster; call '
                 'await ws.accept() first.'
             )
-        if not ws.closed:
-            self._members[ws] = None
+        if not ws.closed and ws not in self._members:
+            self._members[ws] = next(self._numbers)
+            if self._channels is not None and self._pump is None:
+                self._pump = asyncio.get_running_loop().create_task(self._run_pump())
 
     def discard(self, ws: WebSocket) -> None:
         """Remove ``ws`` if it is a member."""
         self._members.pop(ws, None)
+        if not self._members and self._pump is not None:
+            # The last member left: release the channel subscription.
+            self._pump.cancel()
+            self._pump = None
 
     @contextmanager
     def joined(self, ws: WebSocket) -> Iterator[WebSocket]:
@@ -168,12 +223,70 @@ class Broadcaster:
         """Close every member (1001, Going Away, by default) and empty the set."""
         members = tuple(self._members)
         self._members.clear()
+        if self._pump is not None and self._pump is not asyncio.current_task():
+            self._pump.cancel()
+        self._pump = None
         if members:
             await asyncio.gather(
                 *(self._close_quietly(ws, code, reason) for ws in members),
             )
 
     async def _broadcast(
+        self, method: str, payload: Any, exclude: WebSocket | None
+    ) -> BroadcastResult:
+        if self._channels is not None:
+            return await self._publish(method, payload, exclude)
+        return await self._deliver(method, payload, exclude)
+
+    async def _publish(
+        self, method: str, payload: Any, exclude: WebSocket | None
+    ) -> BroadcastResult:
+        assert self._channels is not None
+        if method == 'send_text':
+            kind, body = _TEXT, payload.encode('utf-8')
+        else:
+            kind, body = _BINARY, payload
+        number = self._members.get(exclude) if exclude is not None else None
+        excluded = b'-' if number is None else str(number).encode()
+        header = b'%s%s %s\n' % (kind, self._origin, excluded)
+        await self._channels.publish(self.channel, header + body)
+        # Delivery happens in every process's pump, later: nothing was sent or dropped here.
+        return BroadcastResult(0, 0)
+
+    async def _run_pump(self) -> None:
+        """Deliver the channel's events to this process's members until none is left."""
+        assert self._channels is not None
+        subscription = self._channels.subscribe(self.channel)
+        try:
+            async for _, data in subscription:
+                header, _, body = data.partition(b'\n')
+                kind, origin_and_exclude = header[:1], header[1:]
+                origin, _, excluded = origin_and_exclude.partition(b' ')
+                exclude = None
+                if origin == self._origin and excluded != b'-':
+                    number = int(excluded)
+                    exclude = next((ws for ws, n in self._members.items() if n == number), None)
+                if kind == _TEXT:
+                    await self._deliver('send_text', body.decode('utf-8'), exclude)
+                else:
+                    await self._deliver('send_data', body, exclude)
+        finally:
+            await subscription.aclose()
+        if self._pump is asyncio.current_task():
+            self._pump = None
+        if subscription.gap:
+            _logger.warning(
+                'Broadcaster %r: the channel reported missed messages; closing %d members with '
+                '%d so that they reconnect',
+                self.channel,
+                len(self._members),
+                self.gap_close_code,
+            )
+            await self.close_all(self.gap_close_code, 'missed messages; reconnect')
+        else:
+            await self.close_all(1001)
+
+    async def _deliver(
         self, method: str, payload: Any, exclude: WebSocket | None
     ) -> BroadcastResult:
         members = self._members
