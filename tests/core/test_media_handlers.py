@@ -379,6 +379,21 @@ def test_json_custom_loads_receives_str() -> None:
     assert isinstance(info.value.__cause__, UnicodeDecodeError)
 
 
+def test_json_assigning_dumps_or_loads_rebuilds_the_handler() -> None:
+    # Code written for Falcon assigns these attributes on a live handler.
+    handler = JSONHandler()
+    handler._dumps = lambda obj: json.dumps(obj).upper()
+    handler._loads = lambda text: {'seen': text}
+    assert handler._dumps is not None and handler._loads is not None
+    assert handler.serialize({'a': 'b'}, 'application/json') == b'{"A": "B"}'
+    assert handler.deserialize(io.BytesIO(b'[1]'), None, None) == {'seen': '[1]'}
+    _, ser, deser = Handlers({'application/json': handler})._resolve('application/json', 'x/y')
+    assert ser is not None and ser([1]) == b'[1]'
+    assert deser is not None and deser(b'2') == {'seen': '2'}
+    handler._loads = None
+    assert handler.deserialize(io.BytesIO(b'[1]'), None, None) == [1]
+
+
 def test_json_custom_loads_with_non_value_error_is_learned() -> None:
     class DecodeError(Exception):
         pass

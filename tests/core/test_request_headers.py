@@ -379,3 +379,11 @@ def test_client_prefers(asgi: bool) -> None:
     assert anything.client_prefers(['application/xml', 'application/json']) == 'application/xml'
     malformed = make_request(asgi, headers={'Accept': 'text/html; q=x'})
     assert malformed.client_prefers(['text/html']) is None
+
+
+def test_parse_etags_private_alias() -> None:
+    # Falcon's private spelling, provided because ported code imports it from this module.
+    from lanner import request_helpers
+
+    assert request_helpers._parse_etags('W/"a", "b"') == ['a', 'b']
+    assert request_helpers._parse_etags(' , ') is None

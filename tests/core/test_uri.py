@@ -194,7 +194,8 @@ def test_parse_query_string_csv() -> None:
     # Splitting happens before percent-decoding.
     assert uri.parse_query_string('a=x%2Cy,z', csv=True) == {'a': ['x,y', 'z']}
     assert uri.parse_query_string('a=1&a=2,3', csv=True) == {'a': ['1', '2', '3']}
-    assert uri.parse_query_string('a=,,', csv=True) == {}
+    # A value of only commas keeps its field, as an empty list (as in Falcon).
+    assert uri.parse_query_string('a=,,', csv=True) == {'a': []}
     assert uri.parse_query_string('a=,', keep_blank=True, csv=True) == {'a': ['', '']}
 
 

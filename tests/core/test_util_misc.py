@@ -340,3 +340,11 @@ def test_is_python_func() -> None:
     assert not misc.is_python_func([].append)
     assert not misc.is_python_func(Thing)
     assert not misc.is_python_func(functools.partial(func))
+
+
+def test_utcnow_private_alias_is_aware_utc() -> None:
+    # Falcon's private helper, provided because ported code imports it from this module.
+    before = datetime.datetime.now(datetime.timezone.utc)
+    now = misc._utcnow()
+    assert now.tzinfo is datetime.timezone.utc
+    assert before <= now <= datetime.datetime.now(datetime.timezone.utc)

@@ -74,6 +74,7 @@ class QueryParamsMixin:
         required: bool = False,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter's raw value (the last one if repeated).
 
@@ -82,12 +83,19 @@ class QueryParamsMixin:
             required: Raise ``HTTPMissingParam`` (400) when absent.
             store: A dict that receives ``store[name] = value`` when the parameter is found.
             default: Returned when the parameter is absent and not required.
+            allow_multiple: ``False`` refuses a parameter with more than one value (repeated,
+                or comma-separated when ``auto_parse_qs_csv`` is on) with ``HTTPInvalidParam``
+                instead of picking one of them.
         """
         value = self.params.get(name)
+        # PERF: params hold str or list only; an exact type check beats isinstance.
+        if type(value) is list:
+            if len(value) > 1 and not allow_multiple:
+                raise HTTPInvalidParam('It may not have more than one value.', name)
+            # A list can be empty: a value of only commas with auto_parse_qs_csv on. That is
+            # no value at all, rather than an IndexError (a 500).
+            value = value[-1] if value else None
         if value is not None:
-            if type(value) is list:
-                # PERF: params hold str or list only; an exact type check beats isinstance.
-                value = value[-1]
             if store is not None:
                 store[name] = value
             return value
@@ -103,8 +111,9 @@ class QueryParamsMixin:
         required: bool,
         store: dict[str, Any] | None,
         default: Any,
+        allow_multiple: bool = True,
     ) -> Any:
-        value = self.get_param(name, required=required)
+        value = self.get_param(name, required=required, allow_multiple=allow_multiple)
         if value is None:
             return default
         try:
@@ -125,9 +134,10 @@ class QueryParamsMixin:
         max_value: Any,
         store: dict[str, Any] | None,
         default: Any,
+        allow_multiple: bool = True,
     ) -> Any:
         """Convert, then check the inclusive bounds; stored only once both succeed."""
-        value = self._convert_param(name, convert, message, required, None, _UNSET)
+        value = self._convert_param(name, convert, message, required, None, _UNSET, allow_multiple)
         if value is _UNSET:
             return default
         self._check_bounds(name, value, min_value, max_value)
@@ -149,11 +159,12 @@ class QueryParamsMixin:
         max_value: int | None = None,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter as an int, optionally bounded (inclusive)."""
         return self._bounded_param(
             name, _to_int, 'The value must be an integer.', required, min_value, max_value,
-            store, default,
+            store, default, allow_multiple,
         )  # fmt: skip
 
     def get_param_as_float(
@@ -164,11 +175,12 @@ class QueryParamsMixin:
         max_value: float | None = None,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter as a float (``nan``/``inf`` accepted), optionally bounded."""
         return self._bounded_param(
             name, float, 'The value must be a float.', required, min_value, max_value,
-            store, default,
+            store, default, allow_multiple,
         )  # fmt: skip
 
     def get_param_as_uuid(
@@ -177,14 +189,16 @@ class QueryParamsMixin:
         required: bool = False,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter as a :class:`uuid.UUID` (hyphens optional, any case)."""
         # Imported here: uuid is a comparatively slow import that most apps never need.
         from uuid import UUID
 
         return self._convert_param(
-            name, UUID, 'The value must be a UUID string.', required, store, default
-        )
+            name, UUID, 'The value must be a UUID string.', required, store, default,
+            allow_multiple,
+        )  # fmt: skip
 
     def get_param_as_bool(
         self,
@@ -193,13 +207,14 @@ class QueryParamsMixin:
         store: dict[str, Any] | None = None,
         blank_as_true: bool = True,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter as a bool.
 
         ``true True t yes y 1 on`` are True, ``false False f no n 0 off`` are False, and an empty
         value is ``blank_as_true``; anything else is a 400.
         """
-        value = self.get_param(name, required=required)
+        value = self.get_param(name, required=required, allow_multiple=allow_multiple)
         if value is None:
             return default
         if value in TRUE_STRINGS:
@@ -269,6 +284,7 @@ class QueryParamsMixin:
         required: bool = False,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter parsed with ``datetime.strptime(value, format_string)``."""
         return self._convert_param(
@@ -278,6 +294,7 @@ class QueryParamsMixin:
             required,
             store,
             default,
+            allow_multiple,
         )
 
     def get_param_as_date(
@@ -287,6 +304,7 @@ class QueryParamsMixin:
         required: bool = False,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter as a :class:`datetime.date` (see ``get_param_as_datetime``)."""
 
@@ -300,54 +318,29 @@ class QueryParamsMixin:
             required,
             store,
             default,
+            allow_multiple,
         )
 
-    def _deserialize_text(self, text: str, media_type: str) -> Any:
-        """Deserialise ``text`` with the request handler for ``media_type`` (ValueError if none)."""
-        handlers = self.options.media_handlers
-        handler, _, deserialize_sync = handlers._resolve(
-            media_type, self.options.default_media_type, raise_not_found=False
+    def _media_handler(self, media_type: str, default: str) -> Any:
+        """The request handler for ``media_type`` (ValueError when none is registered)."""
+        handler, _, _ = self.options.media_handlers._resolve(
+            media_type, default, raise_not_found=False
         )
         if handler is None:
-            if media_type == MEDIA_JSON:
-                from lanner.media.json import JSONHandler
+            raise ValueError(
+                f'No media handler is configured for {media_type!r}. Please ensure the media '
+                'type is registered in RequestOptions.media_handlers.'
+            )
+        return handler
 
-                handler = JSONHandler()
-                deserialize_sync = None
-            else:
-                raise ValueError(
-                    f'No request media handler is registered for {media_type!r}; add one to '
-                    'app.req_options.media_handlers.'
-                )
-        data = text.encode('utf-8')
-        if deserialize_sync is not None:
-            return deserialize_sync(data)
-        return handler.deserialize(io.BytesIO(data), media_type, len(data))
-
-    def get_param_as_media(
-        self,
-        name: str,
-        media_type: str | None = None,
-        required: bool = False,
-        store: dict[str, Any] | None = None,
-        default: Any = None,
+    def _deserialize_param(
+        self, name: str, text: str, media_type: str, handler: Any, store: dict[str, Any] | None
     ) -> Any:
-        """Deserialise one query parameter with a request media handler.
-
-        Args:
-            name: Parameter name.
-            media_type: Handler to use (default ``options.default_media_type``); ValueError when
-                no handler is registered for it.
-            required: Raise ``HTTPMissingParam`` when absent.
-            store: Receives the result when found.
-            default: Returned when absent and not required.
-        """
-        media_type = media_type or self.options.default_media_type
-        value = self.get_param(name, required=required)
-        if value is None:
-            return default
+        # The handler's own deserialize() (not its whole-body fast path), as in Falcon: query
+        # parameters are small, and a handler patched or subclassed after registration is honoured.
+        data = text.encode('utf-8')
         try:
-            result = self._deserialize_text(value, media_type)
+            result = handler.deserialize(io.BytesIO(data), media_type, len(data))
         except HTTPBadRequest:
             raise HTTPInvalidParam(
                 f'It could not be deserialized as {media_type!r}.', name
@@ -356,17 +349,58 @@ class QueryParamsMixin:
             store[name] = result
         return result
 
+    def get_param_as_media(
+        self,
+        name: str,
+        media_type: str | None = None,
+        required: bool = False,
+        store: dict[str, Any] | None = None,
+        default: Any = None,
+        allow_multiple: bool = True,
+    ) -> Any:
+        """Deserialise one query parameter with a request media handler.
+
+        Args:
+            name: Parameter name.
+            media_type: Handler to use (default ``options.default_media_type``); ValueError when
+                the parameter is present and no handler is registered for it.
+            required: Raise ``HTTPMissingParam`` when absent.
+            store: Receives the result when found.
+            default: Returned when absent and not required.
+            allow_multiple: ``False`` refuses a repeated parameter (see :meth:`get_param`).
+        """
+        value = self.get_param(name, required=required, allow_multiple=allow_multiple)
+        if value is None:
+            return default
+        default_type = self.options.default_media_type
+        media_type = media_type or default_type
+        handler = self._media_handler(media_type, default_type)
+        return self._deserialize_param(name, value, media_type, handler, store)
+
     def get_param_as_json(
         self,
         name: str,
         required: bool = False,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
-        """Deserialise one query parameter as JSON (400 ``HTTPInvalidParam`` if malformed)."""
-        return self.get_param_as_media(
-            name, MEDIA_JSON, required=required, store=store, default=default
+        """Deserialise one query parameter as JSON (400 ``HTTPInvalidParam`` if malformed).
+
+        Uses the registered JSON request handler, or a stock :class:`~lanner.media.JSONHandler`
+        when none is registered.
+        """
+        value = self.get_param(name, required=required, allow_multiple=allow_multiple)
+        if value is None:
+            return default
+        handler, _, _ = self.options.media_handlers._resolve(
+            MEDIA_JSON, MEDIA_JSON, raise_not_found=False
         )
+        if handler is None:
+            from lanner.media.json import JSONHandler
+
+            handler = JSONHandler()
+        return self._deserialize_param(name, value, MEDIA_JSON, handler, store)
 
     def get_param_as_dict(
         self,
@@ -376,20 +410,31 @@ class QueryParamsMixin:
         delimiter: str | None = None,
         store: dict[str, Any] | None = None,
         default: Any = None,
+        allow_multiple: bool = True,
     ) -> Any:
         """Return a query parameter as a dict.
 
         The pair form reads a list ``k1,v1,k2,v2`` (repeated keys, CSV splitting or
         ``delimiter``). With ``deep_object=True`` the ``name[key]=value`` parameters are
-        collected instead (first value of a repeated key) and ``delimiter`` is ignored.
+        collected instead (first value of a repeated key) and ``delimiter`` is ignored; there,
+        ``allow_multiple=False`` refuses a key with more than one value. The pair form always
+        reads several values, so it ignores ``allow_multiple``.
         """
         if deep_object:
             prefix = name + '['
             result: dict[str, Any] = {}
             for key, value in self.params.items():
                 if key.startswith(prefix) and key.endswith(']') and len(key) > len(prefix) + 1:
-                    inner = key[len(prefix) : -1]
-                    result[inner] = value[0] if type(value) is list else value
+                    if type(value) is list:
+                        if len(value) > 1 and not allow_multiple:
+                            raise HTTPInvalidParam(
+                                f'The "{key}" key may not have multiple values.', name
+                            )
+                        if not value:
+                            # Only commas with auto_parse_qs_csv on: no value at all.
+                            continue
+                        value = value[0]
+                    result[key[len(prefix) : -1]] = value
             if not result:
                 if required:
                     raise HTTPMissingParam(name)
@@ -417,10 +462,12 @@ class QueryParamsMixin:
             MediaNotFoundError: Empty query string and no ``default_when_empty``.
             MediaMalformedError: The query string could not be parsed.
         """
-        media_type = media_type or self.options.default_media_type
-        text = decode(self.query_string, unquote_plus=False)
+        default_type = self.options.default_media_type
+        media_type = media_type or default_type
+        handler = self._media_handler(media_type, default_type)
+        data = decode(self.query_string, unquote_plus=False).encode('utf-8')
         try:
-            return self._deserialize_text(text, media_type)
+            return handler.deserialize(io.BytesIO(data), media_type, len(data))
         except MediaNotFoundError:
             if default_when_empty is not _UNSET:
                 return default_when_empty

@@ -90,9 +90,19 @@ class JSONHandler(_WholeBodyHandler):
     ) -> None:
         self._dumps = dumps
         self._loads = loads
-        serialize: Callable[[Any], bytes]
-        deserialize: Callable[[bytes], Any]
 
+    # ``_dumps`` and ``_loads`` are properties because code written for Falcon swaps them on a
+    # live handler (Falcon's handler reads them on every call). lanner builds its bytes
+    # functions once instead, so assigning either rebuilds them.
+
+    @property
+    def _dumps(self) -> Callable[..., str | bytes] | None:
+        return self._custom_dumps
+
+    @_dumps.setter
+    def _dumps(self, dumps: Callable[..., str | bytes] | None) -> None:
+        self._custom_dumps = dumps
+        serialize: Callable[[Any], bytes]
         if dumps is None:
             serialize = _dumps_orjson
         elif isinstance(dumps({'probe': 1}), bytes):
@@ -103,6 +113,19 @@ class JSONHandler(_WholeBodyHandler):
             def serialize(obj: object) -> bytes:
                 return cast(str, str_dumps(obj)).encode('utf-8')
 
+        self._serialize_bytes = serialize
+        if type(self) is JSONHandler:
+            # Subclasses may override serialize; only the exact class advertises a fast path.
+            self._serialize_sync = serialize
+
+    @property
+    def _loads(self) -> Callable[..., Any] | None:
+        return self._custom_loads
+
+    @_loads.setter
+    def _loads(self, loads: Callable[..., Any] | None) -> None:
+        self._custom_loads = loads
+        deserialize: Callable[[bytes], Any]
         if loads is None:
             deserialize = _loads_orjson
         else:
@@ -119,11 +142,9 @@ class JSONHandler(_WholeBodyHandler):
                 except caught as err:
                     raise MediaMalformedError(_LABEL) from err
 
-        self._serialize_bytes = serialize
         self._deserialize_bytes = deserialize
         if type(self) is JSONHandler:
-            # Subclasses may override (de)serialize; only the exact class advertises fast paths.
-            self._serialize_sync = serialize
+            # Subclasses may override deserialize; only the exact class advertises a fast path.
             self._deserialize_sync = deserialize
 
 

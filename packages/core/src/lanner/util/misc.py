@@ -83,14 +83,10 @@ def _date_patterns() -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...], re.P
     return imf_fixdate, obs_formats, asctime
 
 
-def utcnow() -> datetime.datetime:
+# Falcon has this private helper here, and ported code (Falcon's own suite too) imports it.
+def _utcnow() -> datetime.datetime:
     """Return the current time as a UTC-aware datetime."""
     return datetime.datetime.now(_UTC)
-
-
-# Falcon's private spelling, kept because ported code (and Falcon's own suite) imports it from
-# this module.
-_utcnow = utcnow
 
 
 def http_now() -> str:

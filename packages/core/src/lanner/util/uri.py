@@ -226,9 +226,8 @@ def parse_query_string(
         if csv and ',' in value:
             items = value.split(',')
             if not keep_blank:
+                # Blank elements drop out, but the field stays (as Falcon): ``a=,`` is ``[]``.
                 items = [item for item in items if item]
-                if not items:
-                    continue
             new = [decode(item) for item in items]
         elif '%' in value or '+' in value:
             new = decode(value)
