@@ -457,7 +457,7 @@ def test_prepared_stacks_are_tuples(make_app: Any, asgi: bool, independent: bool
         middleware=[component(asgi, 'A', log), component(asgi, 'B', log)],
         independent_middleware=independent,
     )
-    request_mw, resource_mw, response_mw = app._middleware_stacks
+    request_mw, resource_mw, response_mw = app._middleware
     assert isinstance(request_mw, tuple) and isinstance(resource_mw, tuple)
     assert isinstance(response_mw, tuple)
     assert len(resource_mw) == 2

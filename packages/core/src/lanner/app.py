@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterable, Iterator
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-from lanner import constants, responders, status_codes
+from lanner import app_helpers, constants, responders, status_codes
 from lanner._app_errors import ErrorHandlingMixin, _framing_conflict
 from lanner.app_helpers import (
     MiddlewareStacks,
     default_serialize_error,
     is_coroutine_callable,
-    prepare_middleware,
     prepare_teardown,
 )
 from lanner.errors import (
@@ -211,7 +210,6 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         '_fallback_routes',
         '_independent_middleware',
         '_middleware',
-        '_middleware_stacks',
         '_new_request',
         '_new_response',
         '_request_type',
@@ -223,6 +221,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         '_sinks',
         '_static_routes',
         '_teardown_mw',
+        '_unprepared_middleware',
         'req_options',
         'resp_options',
     )
@@ -264,7 +263,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
 
         self._independent_middleware = independent_middleware
         self._cors_enable = cors_enable
-        self._middleware: list[object] = []
+        self._unprepared_middleware: list[object] = []
         components = self._as_components(middleware)
         if cors_enable:
             from lanner.middleware import CORSMiddleware
@@ -309,13 +308,37 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         # Not a component and not iterable: prepare_middleware reports it with a clear TypeError.
         return [middleware]
 
+    # Falcon's shape, which add-ons read and write (sentry-sdk, opentelemetry-instrumentation-falcon,
+    # docs/ecosystem.md): ``_unprepared_middleware`` is the list of components,
+    # ``_middleware`` the stacks ``__call__`` runs, and ``_prepare_middleware`` turns the one
+    # into the other. An add-on that edits the list and assigns
+    # ``app._middleware = app._prepare_middleware(...)`` changes what the next request runs.
+
     def _set_middleware(self, components: list[object]) -> None:
         """Validate and bind ``components``; assign only when all of them are acceptable."""
-        stacks = prepare_middleware(components, self._independent_middleware, asgi=self._ASGI)
+        self._middleware: MiddlewareStacks = self._prepare_middleware(
+            components, independent_middleware=self._independent_middleware
+        )
+        self._unprepared_middleware = components
+
+    def _prepare_middleware(
+        self, middleware: Iterable[object] | None = None, independent_middleware: bool = False
+    ) -> MiddlewareStacks:
+        """Bind ``middleware`` into the stacks that ``__call__`` runs, and return them.
+
+        The methods the stacks do not hold (``process_teardown``; on ASGI the lifespan and
+        WebSocket methods) are rebound here too, so that the result describes the same
+        components everywhere. Nothing changes unless every component is acceptable.
+        """
+        components = list(middleware or ())
+        # Looked up on the module at call time, not imported by name: add-ons (sentry-sdk)
+        # replace app_helpers.prepare_middleware and expect Apps built afterwards to call theirs.
+        stacks: MiddlewareStacks = app_helpers.prepare_middleware(
+            components, independent_middleware, asgi=self._ASGI
+        )
         teardown = prepare_teardown(components, asgi=self._ASGI)
-        self._middleware_stacks: MiddlewareStacks = stacks
         self._teardown_mw: tuple[Callable[..., Any], ...] = teardown
-        self._middleware = components
+        return stacks
 
     @property
     def router_options(self) -> Any:
@@ -342,7 +365,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                     'CORSMiddleware is not allowed together with cors_enable=True: the App '
                     'already added one. Remove cors_enable=True to configure your own.'
                 )
-        self._set_middleware(self._middleware + components)
+        self._set_middleware(self._unprepared_middleware + components)
 
     def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
         """Route requests whose path matches ``uri_template`` to ``resource``'s responders.
@@ -489,7 +512,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         resp = self._new_response(self.resp_options)
         resource: object | None = None
         params: dict[str, Any] = {}
-        request_mw, resource_mw, response_mw = self._middleware_stacks
+        request_mw, resource_mw, response_mw = self._middleware
         # Dependent middleware only: process_response methods queued as the request phase runs.
         # PERF: the list is only made when a dependent stack actually queues something.
         dependent: list[Callable[..., Any]] | None = None

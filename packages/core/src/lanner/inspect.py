@@ -159,7 +159,7 @@ def inspect_error_handlers(app: Any) -> list[ErrorHandlerInfo]:
 
 def inspect_middleware(app: Any) -> MiddlewareInfo:
     """Collect the App's middleware: the call tree and the components with their methods."""
-    request_stack, resource_stack, response_stack = app._middleware_stacks
+    request_stack, resource_stack, response_stack = app._middleware
     request = [_tree_item(m) for m, _ in request_stack if m is not None]
     resource = [_tree_item(m) for m in resource_stack]
     if app._independent_middleware:
@@ -168,7 +168,7 @@ def inspect_middleware(app: Any) -> MiddlewareInfo:
         response = [_tree_item(r) for _, r in reversed(request_stack) if r is not None]
 
     classes = []
-    for component in app._middleware:
+    for component in app._unprepared_middleware:
         methods = []
         for name in _HTTP_MIDDLEWARE:
             method = None

@@ -183,6 +183,11 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
 
     is_websocket: bool = False
 
+    # Falcon's shape, read by add-ons (sentry-sdk) to see a body parsed earlier without reading
+    # the stream: the sentinel until get_media() succeeds, which stores the result in the
+    # instance __dict__ (that entry shadows this class attribute).
+    _media: Any = _UNSET
+
     env: dict[str, Any]
     method: str
     path: str

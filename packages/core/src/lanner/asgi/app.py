@@ -25,7 +25,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 import functools
 import logging
 import traceback
@@ -35,6 +35,7 @@ from lanner import constants, responders
 from lanner._app_errors import _framing_conflict, _unsafe_value_refused
 from lanner.app import App as _WSGIApp
 from lanner.app_helpers import (
+    MiddlewareStacks,
     is_coroutine_callable,
     prepare_lifespan,
     prepare_middleware_ws,
@@ -131,10 +132,13 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         self._ws_handlers: dict[int, Any] = {}
         super().__init__(*args, **kwargs)
 
-    def _set_middleware(self, components: list[object]) -> None:
+    def _prepare_middleware(
+        self, middleware: Iterable[object] | None = None, independent_middleware: bool = False
+    ) -> MiddlewareStacks:
+        components = list(middleware or ())
         middleware_ws = prepare_middleware_ws(components)
         startup, shutdown = prepare_lifespan(components)
-        super()._set_middleware(components)
+        stacks = super()._prepare_middleware(components, independent_middleware)
         # Decided when middleware changes: the inlined send path in __call__ needs the stock
         # body rendering (a response class overriding render_body is always awaited) and no
         # process_teardown. _response_type is set before the first call.
@@ -145,6 +149,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         self._middleware_ws = middleware_ws
         self._startup_mw: tuple[Callable[..., Any], ...] = startup
         self._shutdown_mw: tuple[Callable[..., Any], ...] = shutdown
+        return stacks
 
     def _install_default_error_handlers(self) -> None:
         super()._install_default_error_handlers()
@@ -325,7 +330,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         resp = self._new_response(self.resp_options)
         resource: object | None = None
         params: dict[str, Any] = {}
-        request_mw, resource_mw, response_mw = self._middleware_stacks
+        request_mw, resource_mw, response_mw = self._middleware
         # PERF: the list is only made when a dependent stack actually queues something.
         dependent: list[Callable[..., Any]] | None = None
         req_succeeded = False

@@ -71,6 +71,10 @@ DEFAULT_UA = f'falcon-client/{__version__}'
 """``User-Agent`` added to simulated requests that do not set one (Falcon's value, for ported
 tests; the version is lanner's)."""
 
+# Falcon's create_environ() uses this fixed client port; ported tests and add-on test suites
+# compare against it.
+_REMOTE_PORT = '65133'
+
 _HTTP_VERSIONS = {'2': '2', '2.0': '2', '1.1': '1.1', '1.0': '1.0', '1': '1.0'}
 _SCOPE_SCHEMES = frozenset(('http', 'https', 'ws', 'wss'))
 _SECURE_SCHEMES = frozenset(('https', 'wss'))
@@ -199,7 +203,7 @@ def create_environ(
         'PATH_INFO': path_info,
         'QUERY_STRING': query_string,
         'RAW_URI': path,
-        'REMOTE_PORT': str(random.randint(49152, 65535)),
+        'REMOTE_PORT': _REMOTE_PORT,
         'SERVER_NAME': host,
         'SERVER_PORT': str(port_number),
         'wsgi.version': (1, 0),
