@@ -9,6 +9,13 @@
 
 Serve it with ``hatch run serve`` (uvicorn on 127.0.0.1:8000), or
 ``lanner serve examples.app:app``.
+
+Several worker processes (``lanner serve examples.app:app --workers 4``) need two shared things:
+
+* ``LANNER_CHANNELS_URL=redis://127.0.0.1:6379/0``: WebSocket and SSE fan-out through Redis (or
+  Valkey), so a note created on one worker reaches clients attached to every worker, and a
+  ``Last-Event-ID`` reconnect to any worker gets its replay. Unset: in-memory, one process.
+* ``LANNER_NOTES_DB=/path/notes.sqlite3``: one sqlite database file for all workers (WAL mode).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 from examples.notes_store import MAX_BODY, MAX_TITLE, Note, NoteStore
 import lanner
 import lanner.asgi
+from lanner.channels import Channels, ChannelsUnavailable
 from lanner.sse import EventBroker, SSEvent
 from lanner.websocket import Broadcaster
 
@@ -27,17 +35,27 @@ STATIC_DIR = Path(__file__).resolve().parent / 'static'
 
 
 class LiveFeed:
-    """Fans note events out to WebSocket clients and the SSE broker."""
+    """Fans note events out to WebSocket clients and SSE streams, through shared channels."""
 
-    def __init__(self) -> None:
-        self.broker = EventBroker()
-        # Sends to every socket concurrently; dead or too-slow clients are dropped, never waited on.
-        self.room = Broadcaster(send_timeout=2.0)
+    def __init__(self, channels: Channels | None = None) -> None:
+        self.channels = channels if channels is not None else Channels()
+        self.broker = EventBroker(channels=self.channels, channel='notes.sse')
+        # Sends to every socket concurrently; dead or too-slow clients are dropped, never waited
+        # on. If the channel reports missed messages, sockets are closed with 1012: reconnect.
+        self.room = Broadcaster(send_timeout=2.0, channels=self.channels, channel='notes.ws')
 
     async def publish(self, kind: str, note: dict[str, Any]) -> None:
         message = {'event': kind, 'note': note}
-        self.broker.publish(SSEvent(json=message, event=kind))
-        await self.room.broadcast_json(message)
+        try:
+            await self.broker.apublish(SSEvent(json=message, event=kind))
+            await self.room.broadcast_json(message)
+        except ChannelsUnavailable as exc:
+            # The change is stored; only its live notification failed. Say so (503) instead of
+            # a bare 500, so clients can re-read the resource.
+            raise lanner.HTTPServiceUnavailable(
+                title='Live update failed',
+                description=f'The change was saved but could not be announced: {exc}',
+            ) from exc
 
 
 def _validated(doc: Any, partial: bool = False) -> dict[str, str]:
@@ -168,11 +186,19 @@ class IndexResource:
         raise lanner.HTTPFound('/static/index.html')
 
 
-def create_app(db_path: str = ':memory:') -> lanner.asgi.App:
-    """Build the example app with its own store and live feed."""
+def create_app(db_path: str = ':memory:', channels_url: str | None = None) -> lanner.asgi.App:
+    """Build the example app with its own store and live feed.
+
+    Args:
+        db_path: sqlite database (``':memory:'`` or a file several workers may share).
+        channels_url: ``redis://...`` to share WebSocket/SSE fan-out between processes; None or
+            empty for in-memory channels.
+    """
     store = NoteStore(db_path)
-    feed = LiveFeed()
-    app = lanner.asgi.App()
+    feed = LiveFeed(Channels.from_url(channels_url))
+    # The channels are lifespan middleware: startup starts the Redis listener, shutdown ends
+    # every stream and closes the connections.
+    app = lanner.asgi.App(middleware=[feed.channels])
     app.add_route('/', IndexResource())
     app.add_route('/notes', NotesResource(store, feed))
     app.add_route('/notes/{note_id:int}', NoteResource(store, feed))
@@ -182,4 +208,6 @@ def create_app(db_path: str = ':memory:') -> lanner.asgi.App:
     return app
 
 
-app = create_app(os.environ.get('LANNER_NOTES_DB', ':memory:'))
+app = create_app(
+    os.environ.get('LANNER_NOTES_DB', ':memory:'), os.environ.get('LANNER_CHANNELS_URL')
+)

@@ -25,11 +25,19 @@ class Note:
 
 
 class NoteStore:
-    """CRUD over one sqlite3 connection; a lock serialises access from worker threads."""
+    """CRUD over one sqlite3 connection; a lock serialises access from worker threads.
+
+    A database file may be shared by several processes (uvicorn workers): it is switched to
+    WAL mode, where readers never block the writer, and a writer waits up to 5 s for another
+    process's transaction instead of failing with "database is locked".
+    """
 
     def __init__(self, path: str = ':memory:') -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=5.0)
         self._lock = threading.Lock()
+        if path != ':memory:':
+            self._db.execute('PRAGMA busy_timeout = 5000')
+            self._db.execute('PRAGMA journal_mode = WAL')
         with self._lock, self._db:
             self._db.execute(
                 'CREATE TABLE IF NOT EXISTS notes ('

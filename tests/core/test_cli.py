@@ -254,3 +254,61 @@ def test_serve_for_real(module: str, tmp_path: Any, attr: str, expected: str) ->
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_serve_workers(
+    module: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uvicorn = pytest.importorskip('uvicorn')
+    calls: list[Any] = []
+    monkeypatch.setattr(uvicorn, 'run', lambda target, **kw: calls.append((target, kw)))
+    monkeypatch.delenv('LANNER_CHANNELS_URL', raising=False)
+    cli.main(['serve', f'{module}:asgi_app', '--workers', '3'])
+    assert calls[0][0] == f'{module}:asgi_app'  # workers import the app by name
+    assert calls[0][1]['workers'] == 3 and calls[0][1]['factory'] is False
+    err = capsys.readouterr().err
+    assert 'warning: 3 workers without shared channels' in err
+    assert 'LANNER_CHANNELS_URL' in err
+
+    monkeypatch.setenv('LANNER_CHANNELS_URL', 'redis://127.0.0.1:6379/0')
+    cli.main(['serve', f'{module}:asgi_app', '--workers', '2'])
+    assert 'warning' not in capsys.readouterr().err
+    monkeypatch.delenv('LANNER_CHANNELS_URL')
+    cli.main(['serve', f'{module}:asgi_app'])  # one worker: nothing to warn about
+    assert 'warning' not in capsys.readouterr().err
+    assert 'workers' not in calls[-1][1]
+
+
+def test_serve_workers_with_a_shared_component(
+    module: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uvicorn = pytest.importorskip('uvicorn')
+    monkeypatch.setattr(uvicorn, 'run', lambda target, **kw: None)
+    monkeypatch.delenv('LANNER_CHANNELS_URL', raising=False)
+
+    class SharedChannels:
+        shared = True
+
+        async def process_startup(self, scope: Any, event: Any) -> None:
+            pass
+
+    app = cli._resolve(cli._main_parser()[0], f'{module}:asgi_app')[0]
+    assert not cli._has_shared_channels(app)
+    app.add_middleware(SharedChannels())
+    assert cli._has_shared_channels(app)
+
+
+@pytest.mark.parametrize('bad', ['0', '-2', 'many'])
+def test_serve_workers_rejects_bad_counts(
+    module: str, bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(['serve', f'{module}:asgi_app', '--workers', bad])
+    assert info.value.code == 2
+    assert 'number of workers' in capsys.readouterr().err
+
+
+def test_serve_workers_and_reload_conflict(module: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(['serve', f'{module}:asgi_app', '--workers', '2', '--reload'])
+    assert 'cannot be combined' in capsys.readouterr().err

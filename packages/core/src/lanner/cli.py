@@ -1,9 +1,12 @@
 """Command-line tools: ``lanner`` (``serve``, ``routes``) and ``lanner-inspect-app``.
 
-``lanner serve MODULE:APP [--host 127.0.0.1] [--port 8000] [--reload]``
+``lanner serve MODULE:APP [--host 127.0.0.1] [--port 8000] [--reload] [--workers N]``
     Serve an App. ASGI apps run on uvicorn (``pip install "lanner[server]"``). WSGI apps run on
     uvicorn's WSGI interface when uvicorn is installed, otherwise on the standard library's
-    ``wsgiref`` server (single-threaded; for development only).
+    ``wsgiref`` server (single-threaded; for development only). ``--workers N`` runs N uvicorn
+    worker processes; it warns when no shared channels backend is configured
+    (``LANNER_CHANNELS_URL``), because WebSocket and SSE fan-out would then stay inside each
+    worker (docs/scaling.md).
 
 ``lanner routes MODULE:APP [--json] [-v] [-i]``
     Print what :mod:`lanner.inspect` finds in the App: routes, middleware, static routes, sinks
@@ -28,6 +31,7 @@ from typing import Any, NoReturn
 __all__ = ('inspect_app_main', 'load_app', 'main', 'make_parser', 'route_main')
 
 _SERVER_HINT = 'pip install "lanner[server]"'
+_CHANNELS_ENV = 'LANNER_CHANNELS_URL'
 
 
 def _is_app(obj: object) -> bool:
@@ -136,6 +140,14 @@ def _main_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
         '--reload', action='store_true', help='Restart when source files change (uvicorn).'
     )
     serve.add_argument(
+        '--workers',
+        type=_worker_count,
+        default=1,
+        metavar='N',
+        help='Worker processes (1). More than one needs shared channels for WebSocket/SSE '
+        f'fan-out: set {_CHANNELS_ENV}=redis://HOST:PORT/DB.',
+    )
+    serve.add_argument(
         '--graceful-timeout',
         type=float,
         default=5.0,
@@ -150,6 +162,25 @@ def _main_parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argument
     routes.add_argument('-v', '--verbose', action='store_true', help='Add source locations.')
     routes.add_argument('-i', '--internal', action='store_true', help='Include framework defaults.')
     return parser, {'serve': serve, 'routes': routes}
+
+
+def _worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f'expected a whole number of workers >= 1, got {text!r}')
+    return count
+
+
+def _has_shared_channels(app: Any) -> bool:
+    """Whether fan-out crosses processes: the environment names a channels URL, or the App has
+    a lifespan component that says it is shared (``lanner.channels.Channels.shared``)."""
+    if os.environ.get(_CHANNELS_ENV, '').strip():
+        return True
+    components = getattr(app, '_unprepared_middleware', ())
+    return any(getattr(component, 'shared', False) is True for component in components)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -190,9 +221,28 @@ def _drop_source_info(data: Any) -> None:
 def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     app, factory = _resolve(parser, args.app_module)
     asgi = bool(app._ASGI)
+    workers: int = args.workers
+    if workers > 1 and args.reload:
+        parser.exit(2, 'lanner serve: --reload and --workers cannot be combined.\n')
+    if workers > 1 and not _has_shared_channels(app):
+        print(
+            f'lanner serve: warning: {workers} workers without shared channels. WebSocket and '
+            f'SSE fan-out (Broadcaster, EventBroker) will reach only the clients of the worker '
+            f'that published, and a Last-Event-ID reconnect to another worker gets no replay. '
+            f'Set {_CHANNELS_ENV}=redis://HOST:PORT/DB (Redis or Valkey) and give the app '
+            f'lanner.channels.Channels.from_url(...); see docs/scaling.md.',
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         import uvicorn
     except ImportError:
+        if workers > 1:
+            parser.exit(
+                2,
+                f'lanner serve: --workers needs the uvicorn server, which is not installed. '
+                f'Install it with: {_SERVER_HINT}\n',
+            )
         if asgi:
             parser.exit(
                 2,
@@ -217,6 +267,9 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.reload:
         # The reloader re-imports the app in a child process, so it needs the import string.
         uvicorn.run(args.app_module, reload=True, factory=factory, **options)
+    elif workers > 1:
+        # Each worker process imports the app itself (nothing is shared but the socket).
+        uvicorn.run(args.app_module, workers=workers, factory=factory, **options)
     else:
         uvicorn.run(app, **options)
 
