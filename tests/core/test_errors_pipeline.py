@@ -130,7 +130,7 @@ def test_handler_raising_http_status(make_app: Any, asgi: bool) -> None:
     assert (result.status_code, result.text, result.headers['x-status']) == (202, 'accepted', 'yes')
 
 
-def test_failing_error_handler_gives_500(
+def test_failing_error_handler_propagates(
     make_app: Any, asgi: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(req: Any, resp: Any, ex: Exception, params: Any) -> None:
@@ -140,34 +140,42 @@ def test_failing_error_handler_gives_500(
     app.add_error_handler(ParentError, handler(asgi, broken))
     app.add_route('/', resource(asgi, on_get=raising(ParentError())))
     with caplog.at_level(logging.ERROR, logger='lanner'):
-        result = Client(app).get('/')
-    assert result.status_code == 500
-    assert result.json == {'title': '500 Internal Server Error'}
-    if asgi:
-        assert 'bug in the handler' in caplog.text
+        with pytest.raises(KeyError, match='bug in the handler'):
+            Client(app).get('/')
+    assert caplog.text == ''  # left for the server to log, as in Falcon
 
 
-def test_failing_custom_exception_handler_gives_500(make_app: Any, asgi: bool) -> None:
+def test_failing_custom_exception_handler_propagates(make_app: Any, asgi: bool) -> None:
     def broken(req: Any, resp: Any, ex: Exception, params: Any) -> None:
         raise RuntimeError('the catch-all handler is broken too')
 
     app = make_app()
     app.add_error_handler(Exception, handler(asgi, broken))
     app.add_route('/', resource(asgi, on_get=raising(ValueError('first'))))
-    assert Client(app).get('/').status_code == 500
+    with pytest.raises(RuntimeError, match='broken too'):
+        Client(app).get('/')
 
 
-def test_failing_error_serializer_gives_500(make_app: Any, asgi: bool) -> None:
+def test_handler_reraising_the_error_propagates_it(make_app: Any, asgi: bool) -> None:
+    def bubble_up(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        raise ex
+
+    app = make_app()
+    app.add_error_handler(ParentError, handler(asgi, bubble_up))
+    app.add_route('/', resource(asgi, on_get=raising(ChildError('to the server'))))
+    with pytest.raises(ChildError, match='to the server'):
+        Client(app).get('/')
+
+
+def test_failing_error_serializer_propagates(make_app: Any, asgi: bool) -> None:
     def serializer(req: Any, resp: Any, exception: Any) -> None:
         raise RuntimeError('serializer bug')
 
     app = make_app()
     app.set_error_serializer(serializer)
     app.add_route('/', resource(asgi, on_get=raising(lanner.HTTPNotFound())))
-    result = Client(app).get('/')
-    assert result.status_code == 500
-    assert result.headers['content-type'] == 'application/json'
-    assert result.json == {'title': '500 Internal Server Error'}
+    with pytest.raises(RuntimeError, match='serializer bug'):
+        Client(app).get('/')
 
 
 def test_custom_error_serializer(make_app: Any, asgi: bool) -> None:
@@ -221,17 +229,16 @@ def test_exception_in_error_handler_for_render_error(make_app: Any, asgi: bool) 
     app = make_app()
     app.add_error_handler(lanner.HTTPUnsupportedMediaType, handler(asgi, broken))
     app.add_route('/', resource(asgi, on_get=on_get))
-    result = Client(app).get('/')
-    assert result.status_code == 500
-    assert result.content == b''
+    with pytest.raises(RuntimeError, match='broken'):
+        Client(app).get('/')
 
 
-def test_invalid_status_gives_500(make_app: Any, asgi: bool) -> None:
+def test_invalid_status_propagates(make_app: Any, asgi: bool) -> None:
+    # The response cannot be started: the exception goes to the server (which answers 500).
     app = make_app()
     app.add_route('/', resource(asgi, on_get=lambda req, resp: setattr(resp, 'status', 1234.5)))
-    result = Client(app).get('/')
-    assert result.status_code == 500
-    assert result.json == {'title': '500 Internal Server Error'}
+    with pytest.raises(ValueError):
+        Client(app).get('/')
 
 
 def test_handle_static_method_and_iterables(make_app: Any, asgi: bool) -> None:

@@ -5,15 +5,21 @@
 flavours that also take ``ws``). It holds ``add_error_handler`` and ``set_error_serializer``, the
 MRO lookup of a handler (``_find_error_handler``), the default handlers for ``Exception``,
 ``HTTPError``, ``HTTPStatus`` and ``UnsafeValueError``, and the composition of an error response
-(``_compose_*``, ``_handler_failed``). The request loops live in :mod:`lanner.app` and
-:mod:`lanner.asgi.app`; the attributes used here (``_error_handlers``, ``_error_handler_cache``,
-``_serialize_error``) are slots of :class:`lanner.App`.
+(``_compose_*``), and the error reporter (``set_error_reporter``, ``_report``). The request loops
+live in :mod:`lanner.app` and :mod:`lanner.asgi.app`; the attributes used here
+(``_error_handlers``, ``_error_handler_cache``, ``_serialize_error``, ``_report_error``) are slots
+of :class:`lanner.App`.
 
 Invariants:
 - Error handlers are looked up along the exception's MRO; the latest registration for a class
   wins. Resolved lookups are cached per exception class; the cache is emptied on registration.
-- A failing error handler or error serializer is turned into a 500 (an ``UnsafeValueError`` into
-  a 400), never propagated; a broken serializer falls back to plain JSON.
+- An exception raised by an error handler or the error serializer propagates out of the App, as
+  in Falcon (error-tracking add-ons rely on it), except an ``UnsafeValueError``: it is answered
+  with a 400, as if the responder had raised it. An ``HTTPError``/``HTTPStatus`` a handler raises
+  is rendered with the default composition.
+- The error reporter sees every exception that reaches ``_handle_exception`` once, in the order
+  raised, with ``handled`` telling whether a response was rendered for it; a reporter that
+  raises is logged and otherwise ignored, so it never changes the response.
 - The 400s for unsafe values and for conflicting framing headers (``_unsafe_value_refused``,
   ``_framing_conflict``) are built here so that both request loops answer alike.
 """
@@ -25,7 +31,6 @@ import logging
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from lanner import constants
 from lanner.app_helpers import is_coroutine_callable
 from lanner.errors import (
     CompatibilityError,
@@ -38,6 +43,9 @@ from lanner.http_status import HTTPStatus
 
 if TYPE_CHECKING:
     from lanner.typing import ErrorHandler, ErrorSerializer
+
+# ``reporter(req, error, params, handled)``: see ErrorHandlingMixin.set_error_reporter.
+ErrorReporter = Callable[[Any, Exception, dict[str, Any], bool], None]
 
 __all__ = ('ErrorHandlingMixin',)
 
@@ -92,6 +100,7 @@ class ErrorHandlingMixin:
     _error_handlers: dict[type[BaseException], ErrorHandler]
     _error_handler_cache: dict[type[BaseException], ErrorHandler]
     _serialize_error: Callable[..., None]
+    _report_error: Callable[[Any, Exception, dict[str, Any], bool], None] | None
 
     def _install_default_error_handlers(self) -> None:
         self.add_error_handler(Exception, self._python_error_handler)
@@ -158,6 +167,83 @@ class ErrorHandlingMixin:
         """
         self._serialize_error = serializer
 
+    def set_error_reporter(self, reporter: ErrorReporter) -> None:
+        """Set ``reporter(req, error, params, handled)``, told of every exception handled.
+
+        For instrumentation (logging, error tracking). It is called for every exception that
+        reaches the App's error handling, ``HTTPError`` and ``HTTPStatus`` included, whatever
+        handler is registered; it does not change how the exception is handled:
+
+        * an exception raised while routing, in middleware or a responder, or while rendering
+          the body: reported once, ``handled=True`` when a handler rendered a response (a
+          handler that re-raises the same exception reports it once, unhandled);
+        * a handler raising ``HTTPError``/``HTTPStatus``: the original and the raised one, both
+          handled, in that order;
+        * a handler or the error serializer raising anything else: the original, the derived
+          ``HTTPError``/``HTTPStatus`` (if any) and the new exception, all unhandled; the new
+          exception then propagates to the server;
+        * the response cannot be started (an invalid status or header): unhandled, and the
+          exception propagates.
+
+        Exceptions raised while the body streams (``resp.stream``, ``resp.sse``) are not
+        reported. One reporter per App: calling this again replaces it.
+
+        The reporter is a plain synchronous callable on both Apps; on ASGI it runs on the event
+        loop, so it must return quickly (hand reports to a background sender). If it raises,
+        the failure is logged on the ``lanner`` logger and the response goes out unchanged.
+
+        Args:
+            reporter: ``reporter(req, error, params, handled)``; ``params`` holds the route's
+                field values (empty when the error was raised before routing completed).
+
+        Raises:
+            TypeError: ``reporter`` is not callable, or is a coroutine function.
+        """
+        if not callable(reporter):
+            raise TypeError(
+                f'The error reporter must be callable as reporter(req, error, params, handled), '
+                f'not {type(reporter).__name__}.'
+            )
+        if is_coroutine_callable(reporter):
+            raise TypeError(
+                f'The error reporter {reporter!r} is a coroutine function; reporters are plain '
+                'synchronous callables on both Apps. Define it with "def" and hand slow work '
+                '(network I/O) to a background task.'
+            )
+        self._report_error = reporter  # type: ignore[misc]  # a slot of lanner.App
+
+    def _report(self, req: Any, error: Exception, params: dict[str, Any], handled: bool) -> None:
+        """Tell the error reporter (if any); its own failure is logged, never propagated."""
+        reporter = self._report_error
+        if reporter is None:
+            return
+        try:
+            reporter(req, error, params, handled)
+        except Exception:
+            _logger.exception(
+                'The error reporter failed while reporting %s (%s %s); the response is not '
+                'affected',
+                type(error).__name__,
+                getattr(req, 'method', '?'),
+                getattr(req, 'path', '?'),
+            )
+
+    def _report_handler_outcome(
+        self,
+        req: Any,
+        params: dict[str, Any],
+        errors: tuple[Exception | None, ...],
+        handled: bool,
+    ) -> None:
+        """Report the original exception and what its handler raised, each once, in order."""
+        if self._report_error is None:
+            return
+        seen: list[Exception] = []
+        for error in errors:
+            if error is not None and not any(error is other for other in seen):
+                seen.append(error)
+                self._report(req, error, params, handled)
+
     def _find_error_handler(self, ex: BaseException) -> ErrorHandler | None:
         ex_type = type(ex)
         # PERF: one dict hit per raised exception class instead of a walk along its MRO; the
@@ -177,55 +263,54 @@ class ErrorHandlingMixin:
         return None
 
     def _handle_exception(self, req: Any, resp: Any, ex: Exception, params: dict[str, Any]) -> bool:
+        """Run the handler for ``ex``; False (reported unhandled) when none is registered.
+
+        Whatever the handler (or the composition of what it raised) raises propagates, after
+        being reported; see the module's invariants.
+        """
         handler = self._find_error_handler(ex)
         if handler is None:
+            self._report(req, ex, params, False)
             return False
         resp.text = None
         resp.data = None
         resp.media = None
+        derived: HTTPStatus | HTTPError | None = None
         try:
-            handler(req, resp, ex, params)
-        except (HTTPStatus, HTTPError) as raised:
-            self._compose_guarded(req, resp, raised)
+            try:
+                handler(req, resp, ex, params)
+            except (HTTPStatus, HTTPError) as raised:
+                derived = raised
+                self._compose_raised(req, resp, raised)
         except Exception as failure:
-            self._handler_failed(req, resp, failure)
+            if not isinstance(failure, UnsafeValueError):
+                self._report_handler_outcome(req, params, (ex, derived, failure), False)
+                raise
+            self._refuse_unsafe_value(req, resp, failure)
+            self._report_handler_outcome(req, params, (ex, derived, failure), True)
+            return True
+        self._report_handler_outcome(req, params, (ex, derived), True)
         return True
 
-    def _compose_guarded(self, req: Any, resp: Any, raised: HTTPStatus | HTTPError) -> None:
+    def _compose_raised(self, req: Any, resp: Any, raised: HTTPStatus | HTTPError) -> None:
         """Render an HTTPStatus/HTTPError raised by a handler with the default composition."""
-        try:
-            if isinstance(raised, HTTPStatus):
-                self._compose_status_response(req, resp, raised)
-            else:
-                self._compose_error_response(req, resp, raised)
-        except Exception as failure:
-            self._handler_failed(req, resp, failure)
-
-    def _handler_failed(self, req: Any, resp: Any, failure: Exception) -> None:
-        """An error handler or the error serializer raised: log it and answer 500.
-
-        An :class:`UnsafeValueError` (say, an ``HTTPError`` whose headers carry a CR/LF, refused
-        when the default handler applies them) is answered with 400 instead, as if raised by the
-        responder.
-        """
-        error: HTTPError
-        if isinstance(failure, UnsafeValueError):
-            error = _unsafe_value_refused(req, failure)
+        if isinstance(raised, HTTPStatus):
+            self._compose_status_response(req, resp, raised)
         else:
-            self._log_exception(req, failure, 'An error handler or the error serializer failed')
-            error = HTTPInternalServerError()
+            self._compose_error_response(req, resp, raised)
+
+    def _refuse_unsafe_value(self, req: Any, resp: Any, failure: UnsafeValueError) -> None:
+        """A handler (or the composition) met an unsafe value: answer 400, as the responder would.
+
+        Say, an ``HTTPError`` whose headers carry a CR/LF, refused when the default handler
+        applies them. A serializer that fails on the 400 propagates, like any serializer failure.
+        """
+        error = _unsafe_value_refused(req, failure)
         resp.text = None
         resp.data = None
         resp.media = None
         resp.status = error.status
-        try:
-            self._serialize_error(req, resp, error)
-        except Exception:
-            # The serializer itself is broken (already logged above): fall back to plain JSON.
-            resp.text = None
-            resp.media = None
-            resp.content_type = constants.MEDIA_JSON
-            resp.data = error.to_json()
+        self._serialize_error(req, resp, error)
 
     def _log_exception(self, req: Any, error: BaseException, what: str) -> None:
         text = ''.join(traceback.format_exception(type(error), error, error.__traceback__))
@@ -278,9 +363,10 @@ def _adapt_legacy_handler(handler: ErrorHandler) -> ErrorHandler:
     from lanner.util.deprecation import DeprecatedWarning
 
     warnings.warn(
-        f'The error handler {getattr(handler, "__qualname__", handler)!r} takes '
-        '(ex, req, resp, params); error handlers now take (req, resp, ex, params). The old order '
-        'is still supported through a wrapper but will be removed: reorder the parameters.',
+        f'The error handler {getattr(handler, "__qualname__", handler)!r} uses a deprecated '
+        'signature (ex, req, resp, params); error handlers now take (req, resp, ex, params). The '
+        'old order is still supported through a wrapper but will be removed: reorder the '
+        'parameters.',
         DeprecatedWarning,
         stacklevel=4,
     )

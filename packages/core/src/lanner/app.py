@@ -41,7 +41,6 @@ from lanner.app_helpers import (
 from lanner.errors import (
     CompatibilityError,
     HTTPBadRequest,
-    HTTPInternalServerError,
 )
 from lanner.request import Request, RequestOptions
 from lanner.response import Response, ResponseOptions
@@ -212,6 +211,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         '_middleware',
         '_new_request',
         '_new_response',
+        '_report_error',
         '_request_type',
         '_response_type',
         '_router',
@@ -279,6 +279,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         self._error_handlers: dict[type[BaseException], ErrorHandler] = {}
         self._error_handler_cache: dict[type[BaseException], ErrorHandler] = {}
         self._serialize_error: Callable[..., None] = default_serialize_error
+        self._report_error: Callable[[Any, Exception, dict[str, Any], bool], None] | None = None
         self._install_default_error_handlers()
 
     def _request_factory(self) -> Callable[..., Any]:
@@ -620,8 +621,11 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                 headers['content-length'] = str(length)
             header_list = resp._wsgi_headers(default_type)
         except Exception as ex:
+            # The response cannot be started (say, resp.status = object()): as in Falcon, the
+            # exception goes to the server, which answers 500 and logs it.
             _close_quietly(body)
-            status, header_list, body = self._emergency_response(req, ex)
+            self._report(req, ex, params, False)
+            raise
 
         if self._teardown_mw:
             body = _TeardownBody(self, body, req, resp, resource)
@@ -631,15 +635,6 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
             _close_quietly(body)
             raise
         return body
-
-    def _emergency_response(
-        self, req: Any, error: Exception
-    ) -> tuple[str, list[tuple[str, str]], tuple[bytes, ...]]:
-        """A bare 500 when the response itself cannot be turned into a status and headers."""
-        self._log_exception(req, error, 'The response could not be serialized')
-        data = HTTPInternalServerError().to_json()
-        headers = [('content-type', constants.MEDIA_JSON), ('content-length', str(len(data)))]
-        return '500 Internal Server Error', headers, (() if req.method == 'HEAD' else (data,))
 
     def _stream_body(self, env: WSGIEnviron, stream: Any) -> Iterable[bytes]:
         if hasattr(stream, 'read'):

@@ -11,9 +11,9 @@ bodiless statuses, apps with ``process_teardown`` middleware, and any failure on
 Invariants (see also :mod:`lanner.asgi.app`):
 - A response is one ``http.response.start`` followed by one body event (``more_body`` absent), or
   by streamed chunks with ``more_body=True`` and a final empty event.
-- No ``Exception`` raised while rendering or computing headers escapes before
-  ``http.response.start`` was sent: the error handlers answer it, or a bare 500
-  (``_emergency_start``) when the response itself cannot be serialised. After the start, a
+- An ``Exception`` raised while rendering goes to the error handlers. One raised while computing
+  the status and headers (the response cannot be started) is reported unhandled and propagates
+  before ``http.response.start``, as in Falcon: the server answers 500. After the start, a
   failing stream or SSE emitter propagates so the server aborts the connection.
 - ``resp.stream`` and ``resp.sse`` are always closed, whatever happens.
 """
@@ -25,8 +25,7 @@ from inspect import isawaitable
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lanner import constants
-from lanner.errors import HTTPInternalServerError, UnsafeValueError
+from lanner.errors import UnsafeValueError
 
 if TYPE_CHECKING:
     from lanner.response import ResponseOptions
@@ -55,6 +54,10 @@ class ResponseSenderMixin:
         ) -> bool: ...
 
         def _log_exception(self, req: Any, error: BaseException, what: str) -> None: ...
+
+        def _report(
+            self, req: Any, error: Exception, params: dict[str, Any], handled: bool
+        ) -> None: ...
 
         def _schedule_callbacks(self, resp: Any) -> None: ...
 
@@ -119,8 +122,8 @@ class ResponseSenderMixin:
         except Exception as ex:
             await self._close_stream_quietly(stream)
             await self._close_stream_quietly(sse)
-            start, data = self._emergency_start(req, ex)
-            stream = None
+            self._report(req, ex, params, False)
+            raise
 
         if start is None:
             return await self._send_sse(req, resp, params, send, receive, default_type)
@@ -153,20 +156,6 @@ class ResponseSenderMixin:
         if resp._registered_callbacks:
             self._schedule_callbacks(resp)
         return True
-
-    def _emergency_start(self, req: Any, error: Exception) -> tuple[ASGIMessage, bytes]:
-        """A bare 500 when the response cannot be turned into a status line and headers."""
-        self._log_exception(req, error, 'The response could not be serialized')
-        data = b'' if req.method == 'HEAD' else HTTPInternalServerError().to_json()
-        start = {
-            'type': 'http.response.start',
-            'status': 500,
-            'headers': [
-                (b'content-type', constants.MEDIA_JSON.encode()),
-                (b'content-length', str(len(data)).encode()),
-            ],
-        }
-        return start, data
 
     async def _send_sse(
         self,
@@ -216,17 +205,16 @@ class ResponseSenderMixin:
                 raise
             resp._headers['content-length'] = '0'
             try:
-                headers = resp._asgi_headers(self.resp_options.default_media_type)
                 start: ASGIMessage = {
                     'type': 'http.response.start',
                     'status': resp.status_code,
-                    'headers': headers,
+                    'headers': resp._asgi_headers(self.resp_options.default_media_type),
                 }
-                data = b''
             except Exception as failure:
-                start, data = self._emergency_start(req, failure)
+                self._report(req, failure, params, False)
+                raise
             await send(start)
-            await send({'type': 'http.response.body', 'body': data})
+            await send({'type': 'http.response.body', 'body': b''})
             return True
         return result is not False
 

@@ -216,29 +216,42 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
     async def _handle_exception(  # type: ignore[override]
         self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], ws: Any = None
     ) -> bool:
+        """The async :meth:`lanner.App._handle_exception`; ``resp`` is None for a WebSocket."""
         handler = self._find_error_handler(ex)
         if handler is None:
+            self._report(req, ex, params, False)
             return False
         if resp is not None:
             resp.text = None
             resp.data = None
             resp.media = None
+        derived: HTTPStatus | HTTPError | None = None
         try:
-            if ws is not None and id(handler) in self._ws_handlers:
-                await handler(req, resp, ex, params, ws=ws)
-            else:
-                await handler(req, resp, ex, params)
-        except (HTTPStatus, HTTPError) as raised:
-            if resp is not None:
-                self._compose_guarded(req, resp, raised)
-            else:
-                await self._close_ws(ws, 3000 + raised.status_code)
+            try:
+                if ws is not None and id(handler) in self._ws_handlers:
+                    await handler(req, resp, ex, params, ws=ws)
+                else:
+                    await handler(req, resp, ex, params)
+            except (HTTPStatus, HTTPError) as raised:
+                derived = raised
+                if resp is not None:
+                    self._compose_raised(req, resp, raised)
+                else:
+                    await self._close_ws(ws, 3000 + raised.status_code)
         except Exception as failure:
-            if resp is not None:
-                self._handler_failed(req, resp, failure)
-            else:
-                self._log_exception(req, failure, 'A WebSocket error handler failed')
-                await self._close_ws(ws, self.ws_options.error_close_code)
+            if resp is None or not isinstance(failure, UnsafeValueError):
+                self._report_handler_outcome(req, params, (ex, derived, failure), False)
+                if resp is None:
+                    # Propagated as in Falcon, but the client is told first (best effort).
+                    try:
+                        await self._close_ws(ws, self.ws_options.error_close_code)
+                    except Exception:
+                        pass
+                raise
+            self._refuse_unsafe_value(req, resp, failure)
+            self._report_handler_outcome(req, params, (ex, derived, failure), True)
+            return True
+        self._report_handler_outcome(req, params, (ex, derived), True)
         return True
 
     def _log_exception(self, req: Any, error: BaseException, what: str) -> None:
