@@ -150,7 +150,7 @@ MEMBER_MAP = {
     'lanner.routing': ['CompiledRouter', 'DefaultRouter', 'CompiledRouterOptions', 'StaticRoute',
                        'StaticRouteAsync', 'map_http_methods', 'set_default_responders',
                        'BaseConverter', 'IntConverter', 'FloatConverter', 'UUIDConverter',
-                       'DateTimeConverter', 'PathConverter'],
+                       'DateTimeConverter', 'PathConverter', 'RegexConverter'],
     'lanner.routing.compiled': ['UnacceptableRouteError', 'ConverterDict', 'CompiledRouterNode'],
     'lanner.routing.converters': ['BUILTIN'],
     'lanner.routing.util': ['SuffixedMethodNotFoundError'],

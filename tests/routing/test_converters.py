@@ -18,6 +18,7 @@ from lanner.routing import (
     FloatConverter,
     IntConverter,
     PathConverter,
+    RegexConverter,
     UnacceptableRouteError,
     UUIDConverter,
 )
@@ -100,6 +101,10 @@ class TestFloatConverter:
         result = FloatConverter(finite=False).convert('nan')
         assert result is not None and math.isnan(result)
 
+    def test_finite_none_means_the_default(self) -> None:
+        assert FloatConverter(finite=None).convert('nan') is None
+        assert FloatConverter(finite=None).convert('inf') is None
+
 
 class TestUUIDConverter:
     EXAMPLE = uuid.UUID('6f1c2a3e-0b4d-4e5f-8a9b-0c1d2e3f4a5b')
@@ -141,6 +146,65 @@ class TestDateTimeConverter:
         assert DateTimeConverter('%Y-%m-%d').convert(value) is None
 
 
+class TestRegexConverter:
+    @pytest.mark.parametrize(
+        ('pattern', 'value', 'expected'),
+        [
+            (r'[a-z]+', 'abc', 'abc'),
+            (r'\d{3}-\d{2}', '123-45', '123-45'),
+            (r'', '', ''),
+            (r'[a-z]+', 'abc1', None),
+            (r'[a-z]+', '1abc', None),
+            (r'abc', 'abc\n', None),
+            (r'\d+', '', None),
+        ],
+    )
+    def test_whole_value_must_match(self, pattern: str, value: str, expected: str | None) -> None:
+        assert RegexConverter(pattern).convert(value) == expected
+
+    def test_group_becomes_the_value(self) -> None:
+        converter = RegexConverter(r'item-(?P<id>\d+)(?:-(?P<rev>r\d+))?', group='rev')
+        assert converter.convert('item-7-r2') == 'r2'
+        # The group took no part in the match: a rejection, not an empty value.
+        assert converter.convert('item-7') is None
+        assert converter.convert('other') is None
+
+    @pytest.mark.parametrize('pattern', ['[', '(?P<x>', 'a{2,1}', '\\'])
+    def test_invalid_pattern_names_it(self, pattern: str) -> None:
+        with pytest.raises(ValueError, match='invalid regex pattern for RegexConverter') as info:
+            RegexConverter(pattern)
+        assert repr(pattern) in str(info.value)
+
+    def test_bytes_pattern_is_refused(self) -> None:
+        with pytest.raises(ValueError, match='expected a str pattern'):
+            RegexConverter(b'abc')  # type: ignore[arg-type]
+
+    def test_unknown_group_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="does not contain named group 'nope'"):
+            RegexConverter(r'(?P<yes>a)', group='nope')
+
+    def test_in_a_template(self) -> None:
+        router = CompiledRouter()
+        router.add_route('/codes/{code:re("[A-Z][A-Z]")}', Resource('iso'))
+        router.add_route(r'/v{major:re("\d+", group=None)}.x', Resource('version'))
+        router.add_route(r'/items/{id:re(pattern="n(?P<num>\d+)", group="num")}', Resource('n'))
+        assert matched(router, '/codes/FR') == ('iso', {'code': 'FR'})
+        assert matched(router, '/codes/fr') is None
+        assert matched(router, '/codes/FRA') is None
+        assert matched(router, '/v12.x') == ('version', {'major': '12'})
+        assert matched(router, '/items/n42') == ('n', {'id': '42'})
+        assert matched(router, '/items/42') is None
+
+    def test_bad_pattern_fails_at_add_route(self) -> None:
+        with pytest.raises(UnacceptableRouteError, match='Cannot instantiate converter "re"'):
+            CompiledRouter().add_route('/{x:re("(")}', Resource())
+
+    def test_reverse_routing(self) -> None:
+        router = CompiledRouter()
+        router.add_route('/codes/{code:re("[A-Z][A-Z]")}', Resource(), name='code')
+        assert router.url_for('code', code='FR') == '/codes/FR'
+
+
 class TestPathConverter:
     def test_joins_segments(self) -> None:
         assert PathConverter.CONSUME_MULTIPLE_SEGMENTS is True
@@ -168,6 +232,7 @@ def test_builtin_registry() -> None:
         'uuid': UUIDConverter,
         'float': FloatConverter,
         'path': PathConverter,
+        're': RegexConverter,
     }
     assert dict(CompiledRouterOptions().converters) == names
 
@@ -219,7 +284,7 @@ class TestCustomConverters:
         router.add_route('/tree/{parts:parts}', Resource('r'))
         assert matched(router, '/tree/a/b/c') == ('r', {'parts': ['a', 'b', 'c']})
         assert matched(router, '/tree/a//c') is None
-        with pytest.raises(UnacceptableRouteError, match='nothing may follow it'):
+        with pytest.raises(UnacceptableRouteError, match='will consume all the path'):
             router.add_route('/tree2/{p:parts}/x', Resource())
 
     def test_converters_in_complex_segments(self) -> None:
@@ -312,7 +377,7 @@ class TestConverterDict:
 
     def test_converters_attribute_cannot_be_reassigned(self) -> None:
         options = CompiledRouterOptions()
-        with pytest.raises(AttributeError):
+        with pytest.raises(AttributeError, match='Cannot set "converters": update it in place'):
             options.converters = {}  # type: ignore[misc]
 
     def test_options_defaults(self) -> None:

@@ -472,21 +472,21 @@ class TestRanges:
 
 class TestReaders:
     def test_bounded_reader_never_passes_its_length(self) -> None:
-        reader = static._BoundedReader(io.BytesIO(b'0123456789'), 2, 5)  # type: ignore[arg-type]
+        reader = static.BoundedReader(io.BytesIO(b'0123456789'), 5, 2)  # type: ignore[arg-type]
         assert reader.read(3) == b'234'
         assert reader.read(100) == b'56'
         assert reader.read() == b''
-        assert b''.join(static._BoundedReader(io.BytesIO(b'0123456789'), 0, 4)) == b'0123'  # type: ignore[arg-type]
+        assert b''.join(static.BoundedReader(io.BytesIO(b'0123456789'), 4)) == b'0123'  # type: ignore[arg-type]
 
     def test_bounded_reader_stops_when_the_file_shrinks(self) -> None:
-        reader = static._BoundedReader(io.BytesIO(b'abc'), 0, 10)  # type: ignore[arg-type]
+        reader = static.BoundedReader(io.BytesIO(b'abc'), 10)  # type: ignore[arg-type]
         assert reader.read(8) == b'abc'
         assert reader.read(8) == b''
 
     def test_async_reader(self) -> None:
         async def main() -> bytes:
             raw = io.BytesIO(b'0123456789')
-            reader = static._AsyncBoundedReader(static._BoundedReader(raw, 1, 8))  # type: ignore[arg-type]
+            reader = static._AsyncBoundedReader(static.BoundedReader(raw, 8, 1))  # type: ignore[arg-type]
             first = await reader.read(2)
             rest = b''.join([chunk async for chunk in reader])
             await reader.close()

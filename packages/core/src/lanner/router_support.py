@@ -155,16 +155,19 @@ def validate_responders(
 
                     method_map[method] = wrap_sync_to_async(responder)
                     continue
+                # The middle sentence is Falcon's wording, which applications may match on.
                 raise TypeError(
                     f'The {method} responder {name}{where} is synchronous, but lanner.asgi.App '
-                    'awaits responders: define it with "async def" (or wrap blocking code with '
-                    'lanner.sync_to_async).'
+                    'awaits responders: the responder must be a non-blocking async coroutine '
+                    '(i.e., defined using async def) to avoid blocking the main request thread. '
+                    'Wrap blocking code with lanner.sync_to_async.'
                 )
         elif _is_async(responder) or isasyncgenfunction(responder):
             raise TypeError(
                 f'The {method} responder {name}{where} is a coroutine function, but lanner.App '
-                '(WSGI) calls responders synchronously: define it with "def", or serve the '
-                'resource with lanner.asgi.App.'
+                '(WSGI) calls responders synchronously: the responder must be a regular '
+                'synchronous method to be used with a WSGI app. Define it with "def", or serve '
+                'the resource with lanner.asgi.App.'
             )
 
 

@@ -28,7 +28,7 @@ import os
 import re
 import stat
 from time import perf_counter
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 from lanner.errors import HTTPBadRequest, HTTPNotFound, HTTPRangeNotSatisfiable
 from lanner.status_codes import HTTP_200, HTTP_206, HTTP_304
@@ -38,7 +38,6 @@ __all__ = ('StaticRoute', 'StaticRouteAsync')
 # Control characters, C1 controls, the replacement character (a sign of undecodable input), the
 # characters Windows forbids or treats specially, and backslash (a separator on Windows).
 _DISALLOWED = re.compile('[\x00-\x1f\x7f-\x9f\ufffd~?<>:*|\'"\\\\]')
-_MAX_REMAINDER = 512
 _CHUNK = 64 * 1024
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -68,12 +67,17 @@ class _NotServable(Exception):
     """The path does not name a regular file we may serve (missing, directory, outside...)."""
 
 
-class _BoundedReader:
-    """A file reader that stops after ``length`` bytes, starting at ``offset``."""
+class BoundedReader:
+    """A file reader that stops after ``length`` bytes, starting at ``offset``.
+
+    ``offset=0`` reads from the file's current position. Internal to the static routes (not in
+    ``__all__``); ``lanner.routing.static`` also offers it under Falcon's private name
+    ``_BoundedFile``, with the same ``(file, length)`` call.
+    """
 
     __slots__ = ('_file', '_offset', '_remaining')
 
-    def __init__(self, file: BinaryIO, offset: int, length: int) -> None:
+    def __init__(self, file: BinaryIO, length: int, offset: int = 0) -> None:
         self._file = file
         self._offset = offset
         self._remaining = length
@@ -93,7 +97,7 @@ class _BoundedReader:
         self._remaining -= len(data)
         return data
 
-    def __iter__(self) -> _BoundedReader:
+    def __iter__(self) -> BoundedReader:
         return self
 
     def __next__(self) -> bytes:
@@ -107,11 +111,11 @@ class _BoundedReader:
 
 
 class _AsyncBoundedReader:
-    """The async face of :class:`_BoundedReader`: reads and close run in the executor."""
+    """The async face of :class:`BoundedReader`: reads and close run in the executor."""
 
     __slots__ = ('_reader',)
 
-    def __init__(self, reader: _BoundedReader) -> None:
+    def __init__(self, reader: BoundedReader) -> None:
         self._reader = reader
 
     async def read(self, size: int | None = -1) -> bytes:
@@ -158,6 +162,9 @@ class StaticRoute:
     Raises:
         ValueError: ``prefix`` or ``directory`` is invalid, or the fallback file does not exist.
     """
+
+    # The longest path remainder (after the prefix) looked up; Falcon's name for the limit.
+    _MAX_NON_PREFIXED_LEN: ClassVar[int] = 512
 
     def __init__(
         self,
@@ -228,7 +235,7 @@ class StaticRoute:
                 raise HTTPNotFound()
             return None
         if (
-            len(remainder) > _MAX_REMAINDER
+            len(remainder) > self._MAX_NON_PREFIXED_LEN
             or remainder != remainder.strip()
             or remainder.endswith('.')
             or '//' in remainder
@@ -348,7 +355,7 @@ class StaticRoute:
             resp.status = HTTP_200
         return offset, length
 
-    def _body_reader(self, req: Any, resp: Any) -> tuple[_BoundedReader, int] | None:
+    def _body_reader(self, req: Any, resp: Any) -> tuple[BoundedReader, int] | None:
         """Locate the file and set every header; return the body's reader and length, or None
         when there is no body to send (304, HEAD)."""
         real, info = self._locate(self._requested_file(req.path))
@@ -359,7 +366,7 @@ class StaticRoute:
         if req.method == 'HEAD':
             resp.set_header('Content-Length', str(length))
             return None
-        return _BoundedReader(self._open(real, info), offset, length), length
+        return BoundedReader(self._open(real, info), length, offset), length
 
     def __call__(self, req: Any, resp: Any, **kwargs: Any) -> None:
         """Serve the file for ``req.path`` (any method; OPTIONS answers ``Allow: GET``)."""

@@ -25,6 +25,7 @@ from lanner.routing.converters import (
     FloatConverter,
     IntConverter,
     PathConverter,
+    RegexConverter,
     UUIDConverter,
 )
 from lanner.routing.util import (
@@ -62,6 +63,7 @@ __all__ = (
     'FloatConverter',
     'IntConverter',
     'PathConverter',
+    'RegexConverter',
     'StaticRoute',
     'StaticRouteAsync',
     'SuffixedMethodNotFoundError',

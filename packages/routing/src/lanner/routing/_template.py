@@ -2,7 +2,7 @@
 
 Grammar (informal)::
 
-    template   := '/' segment ('/' segment)*
+    template   := ['/'] segment ('/' segment)*  -- App.add_route requires the leading '/'
     segment    := (literal | field)*          -- empty only as the last segment ('/a/')
     field      := '{' name [':' converter ['(' args ')']] '}'
     name       := Python identifier that is not a keyword
@@ -215,8 +215,8 @@ def _instantiate(template: str, spec: FieldSpec, converters: Mapping[str, Any]) 
     except Exception as exc:
         raise _fail(
             template,
-            f'creating the converter for {spec.expression!r} failed with '
-            f'{type(exc).__name__}: {exc}',
+            f'Cannot instantiate converter "{spec.converter_name}" for {spec.expression!r} '
+            f'({type(exc).__name__}: {exc})',
             f'Check the arguments against {getattr(converter_class, "__name__", converter_class)}'
             "'s signature.",
         ) from exc
@@ -246,8 +246,6 @@ def parse_template(template: str, converters: Mapping[str, Any]) -> tuple[Segmen
             f'The URI template must be a str such as "/items/{{item_id}}", '
             f'not {type(template).__name__}.'
         )
-    if not template.startswith('/'):
-        raise _fail(template, 'it does not start with "/"', 'Write it as "/" + the path.')
     if '//' in template:
         raise _fail(
             template,
@@ -263,7 +261,9 @@ def parse_template(template: str, converters: Mapping[str, Any]) -> tuple[Segmen
             'value in the responder.',
         )
 
-    raw_segments = template[1:].split('/')
+    # The router, like Falcon's, also takes a template without the leading "/" (the App insists
+    # on it); both spellings match the same paths.
+    raw_segments = template.removeprefix('/').split('/')
     if len(raw_segments) > MAX_SEGMENTS:
         raise _fail(
             template,
@@ -295,16 +295,18 @@ def parse_template(template: str, converters: Mapping[str, Any]) -> tuple[Segmen
             if not is_simple:
                 raise _fail(
                     template,
-                    f'the field {multi[0].name!r} uses a converter that consumes several '
-                    f'segments ({multi[0].converter_name!r}) inside the segment {raw!r}',
+                    f'Cannot use converter "{multi[0].converter_name}" of variable '
+                    f'"{multi[0].name}" in a template segment that includes other characters '
+                    f'or variables ({raw!r}): it consumes several segments',
                     'Such a field must be a whole segment, e.g. /files/{rest:path}.',
                 )
             if index != len(raw_segments) - 1:
-                raise _fail(
-                    template,
-                    f'the field {multi[0].name!r} consumes all remaining segments, so nothing '
-                    'may follow it',
-                    f'Make {{{multi[0].name}:{multi[0].converter_name}}} the last segment.',
+                # Worded like Falcon's error, which applications may match on.
+                raise UnacceptableRouteError(
+                    f'Cannot add route with template "{template}". Field name "{multi[0].name}" '
+                    f'uses the converter "{multi[0].converter_name}" that will consume all the '
+                    'path, making it impossible to match this route. Make '
+                    f'{{{multi[0].name}:{multi[0].converter_name}}} the last segment.'
                 )
             segments.append(Segment(raw, MULTI, ('', ''), tuple(fields)))
         elif is_simple:

@@ -119,6 +119,13 @@ class CompiledRouterOptions:
     def converters(self) -> ConverterDict:
         return self._converters
 
+    @converters.setter
+    def converters(self, value: Any) -> None:
+        raise AttributeError(
+            'Cannot set "converters": update it in place instead, e.g. '
+            'options.converters["mine"] = MyConverter.'
+        )
+
 
 class _Route:
     """What reverse routing needs to know about one added template."""
@@ -148,7 +155,8 @@ class CompiledRouter:
         self._routes: dict[str, _Route] = {}
         self._names: dict[str, str] = {}
         self._lock = threading.RLock()
-        self._finder: Callable[..., RouteMatch | None] = self._compile_and_find
+        # The current finder; ``_compile_and_find`` until the routes are compiled.
+        self._find: Callable[..., RouteMatch | None] = self._compile_and_find
         self._finder_src: str | None = None
         # Globals of the generated code, shared by every compilation (names carry a tag).
         self._namespace: dict[str, Any] = {'_compile_and_find': self._compile_and_find}
@@ -176,6 +184,9 @@ class CompiledRouter:
     def finder_src(self) -> str:
         """The generated source of the finder (compiles the routes if needed)."""
         with self._lock:
+            if self._finder_src is None:
+                # Through find(), like any first request, so an overridden find() sees it.
+                type(self).find(self, '/')
             if self._finder_src is None:
                 self.compile()
             assert self._finder_src is not None
@@ -261,7 +272,7 @@ class CompiledRouter:
             self.compile()
 
     def _invalidate(self) -> None:
-        self._finder = self._compile_and_find
+        self._find = self._compile_and_find
         self._finder_src = None
         if self._entry is not None:
             self._entry.__code__ = self._trampoline_code
@@ -271,33 +282,41 @@ class CompiledRouter:
     def compile(self) -> None:
         """Generate the finder for the routes added so far (otherwise done on first use)."""
         with self._lock:
+            finder = self._compile()
+            self._find = finder
+            if self._entry is not None and getattr(finder, '__globals__', None) is self._namespace:
+                self._entry.__code__ = finder.__code__
+
+    def _compile(self) -> Callable[..., RouteMatch | None]:
+        """Generate the finder's source, execute it and return the finder (lock held)."""
+        with self._lock:
             literal_routes: dict[str, tuple[object, dict[str, Any], str]] = {}
             for node in _tree.walk(self._roots):
                 template, method_map = node.uri_template, node.method_map
                 if template is None or method_map is None:
                     continue
                 if all(s.kind == LITERAL for s in self._routes[template].segments):
-                    literal_routes[template] = (node.resource, method_map, template)
+                    # Keyed by the request path it equals ('/' added to a template without it).
+                    path = template if template.startswith('/') else '/' + template
+                    literal_routes[path] = (node.resource, method_map, template)
             self._generation += 1
             finder, source, names = compile_finder(
                 self._roots, literal_routes, self._namespace, f'_{self._generation}'
             )
-            self._finder = finder
             self._finder_src = source
-            if self._entry is not None:
-                self._entry.__code__ = finder.__code__
             # Keep the previous compilation's globals (a request may still be running it) and
             # drop older ones, so adding routes while serving neither breaks nor leaks.
             self._generation_names.append(names)
             while len(self._generation_names) > 2:
                 for name in self._generation_names.pop(0):
                     self._namespace.pop(name, None)
+            return finder
 
     def _compile_and_find(self, uri: str, req: Any = None) -> RouteMatch | None:
         with self._lock:
-            if self._finder == self._compile_and_find:
+            if self._find == self._compile_and_find:
                 self.compile()
-            finder = self._finder
+            finder = self._find
         return finder(uri)
 
     def find(self, uri: str, req: Any = None) -> RouteMatch | None:
@@ -311,7 +330,7 @@ class CompiledRouter:
             ``(resource, method_map, params, uri_template)``, or ``None`` when nothing matches.
         """
         # Only reached by subclasses that override find(); see __init__.
-        return self._finder(uri)
+        return self._find(uri)
 
     # ------------------------------------------------------------------ reverse routing
 

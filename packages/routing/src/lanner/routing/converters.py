@@ -19,6 +19,7 @@ import abc
 from collections.abc import Sequence
 from datetime import datetime
 import math
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ __all__ = (
     'FloatConverter',
     'IntConverter',
     'PathConverter',
+    'RegexConverter',
     'UUIDConverter',
 )
 
@@ -137,13 +139,14 @@ class FloatConverter(BaseConverter):
     __slots__ = ('_finite', '_max', '_min')
 
     def __init__(
-        self, min: float | None = None, max: float | None = None, finite: bool = True
+        self, min: float | None = None, max: float | None = None, finite: bool | None = True
     ) -> None:
         _check_bound('min', min)
         _check_bound('max', max)
         self._min = min
         self._max = max
-        self._finite = bool(finite)
+        # None means "the default", as in Falcon: only an explicit False admits nan/inf.
+        self._finite = True if finite is None else bool(finite)
 
     def convert(self, value: str) -> float | None:
         if value.strip() != value:
@@ -254,11 +257,78 @@ class PathConverter(BaseConverter):
         return 'PathConverter()'
 
 
+class RegexConverter(BaseConverter):
+    """Accept a field only if the whole value matches a regular expression: ``{code:re("[a-z]+")}``.
+
+    Args:
+        pattern: The regular expression (a :class:`str`); it must match the entire segment.
+        group: The name of a group in ``pattern`` whose text becomes the field's value instead of
+            the whole segment. A group that did not take part in the match rejects the value.
+
+    The converter works on one segment; a subclass may set ``CONSUME_MULTIPLE_SEGMENTS = True``
+    and join the segments itself before calling ``super().convert()``. A ``/`` or ``}`` cannot
+    appear literally in template arguments; write them as ``\\x2f`` and ``\\x7d``.
+
+    Raises:
+        ValueError: ``pattern`` is not a valid ``str`` pattern, or ``group`` is not one of its
+            named groups.
+    """
+
+    __slots__ = ('_group', '_pattern')
+
+    def __init__(self, pattern: str, group: str | None = None) -> None:
+        if not isinstance(pattern, str):
+            raise ValueError(
+                f'invalid regex pattern for RegexConverter: {pattern!r} (expected a str '
+                f'pattern, not {type(pattern).__name__})'
+            )
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                f'invalid regex pattern for RegexConverter: {pattern!r} ({exc})'
+            ) from exc
+        if group is not None and group not in compiled.groupindex:
+            names = ', '.join(repr(n) for n in compiled.groupindex) or 'none'
+            raise ValueError(
+                f'regex pattern {pattern!r} does not contain named group {group!r} '
+                f'(its named groups: {names})'
+            )
+        self._pattern = compiled
+        self._group = group
+
+    def convert(self, value: str) -> str | None:
+        matched = self._pattern.fullmatch(value)
+        if matched is None:
+            return None
+        if self._group is None:
+            return value
+        captured: str | None = matched.group(self._group)
+        return captured
+
+    def to_str(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(f'expected a str, not {type(value).__name__}')
+        if self._group is not None:
+            # Only the group is known; the text around it cannot be rebuilt in general.
+            raise ValueError(
+                f'cannot rebuild a segment from the group {self._group!r} of '
+                f'{self._pattern.pattern!r}; build this URL by hand'
+            )
+        if self._pattern.fullmatch(value) is None:
+            raise ValueError(f'{value!r} does not match {self._pattern.pattern!r}')
+        return value
+
+    def __repr__(self) -> str:
+        return f'RegexConverter({self._pattern.pattern!r}, group={self._group!r})'
+
+
 BUILTIN: tuple[tuple[str, type[BaseConverter]], ...] = (
     ('int', IntConverter),
     ('dt', DateTimeConverter),
     ('uuid', UUIDConverter),
     ('float', FloatConverter),
     ('path', PathConverter),
+    ('re', RegexConverter),
 )
 """The converters every router knows, as ``(name, class)`` pairs."""
