@@ -396,7 +396,7 @@ def _failing_route_app(make_app: Callable[..., Any], asgi: bool, raises: BaseExc
     return app
 
 
-def test_exception_in_error_handler_is_a_logged_500(
+def test_exception_in_error_handler_propagates_to_the_server(
     make_app: Callable[..., Any], asgi: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = _failing_route_app(make_app, asgi, KeyError('missing'))
@@ -413,16 +413,15 @@ def test_exception_in_error_handler_is_a_logged_500(
 
     app.add_error_handler(KeyError, handler)
     outcome = call(app, asgi, caplog)
-    assert outcome.error is None
-    assert outcome.status == 500
-    assert b'500 Internal Server Error' in outcome.body
-    assert 'error handler failed on purpose' in outcome.log
-    assert 'An error handler or the error serializer failed' in outcome.log
+    # As in Falcon: nothing was started, the server gets the exception (and answers 500).
+    assert isinstance(outcome.error, Boom)
+    assert outcome.status is None
+    assert 'error handler failed on purpose' not in outcome.log  # the server logs it
     assert not outcome.leftover_tasks
     assert_still_serving(app, asgi, caplog)
 
 
-def test_exception_in_error_serializer_is_a_logged_500_with_json_body(
+def test_exception_in_error_serializer_propagates_to_the_server(
     make_app: Callable[..., Any], asgi: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = _failing_route_app(make_app, asgi, lanner.HTTPForbidden())
@@ -432,11 +431,8 @@ def test_exception_in_error_serializer_is_a_logged_500_with_json_body(
 
     app.set_error_serializer(serializer)
     outcome = call(app, asgi, caplog)
-    assert outcome.error is None
-    assert outcome.status == 500
-    assert outcome.headers.get('content-type') == 'application/json'
-    assert outcome.body == b'{"title": "500 Internal Server Error"}'
-    assert 'error serializer failed on purpose' in outcome.log
+    assert isinstance(outcome.error, Boom)
+    assert outcome.status is None
     assert not outcome.leftover_tasks
     assert_still_serving(app, asgi, caplog)
 
@@ -857,7 +853,6 @@ CONNECT = {'type': 'websocket.connect'}
         ('http_error', 3403, False, 'refused on purpose'),
         # A refused unsafe value is a 400 on HTTP, hence 3400 (logged as a warning).
         ('unsafe_value', 3400, False, 'Refused an unsafe value (GET /ws): value refused'),
-        ('error_handler', 1011, False, 'WebSocket error handler failed on purpose'),
     ],
 )
 def test_websocket_failure_closes_with_the_documented_code(
@@ -874,6 +869,20 @@ def test_websocket_failure_closes_with_the_documented_code(
     assert message in log or fail == 'http_error', log
     if fail == 'http_error':
         assert '403' in log  # the HTTPError that denied the connection is logged
+    assert not outcome.leftover_tasks
+    assert_still_serving(app, True, caplog)
+
+
+def test_websocket_error_handler_failure_closes_then_propagates(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = _ws_app('error_handler', [])
+    caplog.clear()
+    outcome = run_ws(app, '/ws', [CONNECT, {'type': 'websocket.receive', 'text': 'hi'}])
+    # As on HTTP, the handler's exception goes to the server, once the client was told.
+    assert isinstance(outcome.error, Boom)
+    assert outcome.close_code == 1011, outcome.sent
+    assert outcome.kinds.count('websocket.close') == 1
     assert not outcome.leftover_tasks
     assert_still_serving(app, True, caplog)
 
