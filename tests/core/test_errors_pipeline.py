@@ -301,7 +301,7 @@ def test_legacy_handler_signature_is_adapted_with_a_warning(make_app: Any, asgi:
         resp.text = f'legacy {type(ex).__name__}'
 
     app = make_app()
-    with pytest.warns(DeprecatedWarning, match='req, resp, ex, params'):
+    with pytest.warns(DeprecatedWarning, match='deprecated signature.*req, resp, ex, params'):
         app.add_error_handler(KeyError, legacy)
     app.add_route('/', resource(asgi, on_get=raising(KeyError())))
     assert Client(app).get('/').text == 'legacy KeyError'

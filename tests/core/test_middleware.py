@@ -358,6 +358,18 @@ def test_not_a_component(make_app: Any) -> None:
         make_app(middleware=[object()])
 
 
+def test_a_component_class_instead_of_an_instance(make_app: Any, asgi: bool) -> None:
+    class Component:
+        def process_request(self, req: Any, resp: Any) -> None:
+            pass
+
+        async def process_request_async(self, req: Any, resp: Any) -> None:
+            pass
+
+    with pytest.raises(AttributeError, match=r'Pass an instance.*Component\(\)'):
+        make_app(middleware=[Component])
+
+
 def test_failed_add_middleware_leaves_app_unchanged(make_app: Any, asgi: bool) -> None:
     log: list[Any] = []
     app = make_app(middleware=component(asgi, 'A', log))
@@ -441,6 +453,21 @@ def test_asgi_wrap_non_coroutines_escape_hatch(
     app.add_route('/', resource(asgi, on_get=lambda req, resp: None))
     assert Client(app).get('/').status_code == 200
     assert calls == ['request']
+
+
+def test_escape_hatch_does_not_wrap_a_sync_async_twin(
+    make_app: Any, asgi: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not asgi:
+        pytest.skip('ASGI only')
+    monkeypatch.setenv('FALCON_ASGI_WRAP_NON_COROUTINES', 'Y')
+
+    class Faulty:
+        def process_response_async(self, req: Any, resp: Any, resource: Any, ok: bool) -> None:
+            pass
+
+    with pytest.raises(lanner.CompatibilityError, match='process_response'):
+        make_app(middleware=Faulty())
 
 
 def test_cors_enable_conflicts_with_explicit_cors_middleware(make_app: Any) -> None:

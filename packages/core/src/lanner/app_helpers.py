@@ -85,13 +85,28 @@ def _inline_async(func: _Hook) -> _Hook:
     return wrap_sync_to_async_unsafe(func)
 
 
+def _require_bound(component: object, name: str, method: object) -> None:
+    """Refuse a middleware class passed where an instance belongs (its methods are unbound)."""
+    if isinstance(component, type) and isfunction(method):
+        raise AttributeError(
+            f'{component.__name__}.{name} is not bound: the middleware class itself was given. '
+            f'Pass an instance, e.g. middleware=[{component.__name__}()].'
+        )
+
+
 def _pick(component: object, name: str, asgi: bool) -> _Hook | None:
     """The bound method an App of this flavour calls for ``name``, validated (or None)."""
     cls_name = type(component).__name__
     if asgi:
-        method = getattr(component, f'{name}_async', None) or getattr(component, name, None)
+        method = getattr(component, f'{name}_async', None)
+        explicit_async = method is not None
+        if method is None:
+            method = getattr(component, name, None)
+        _require_bound(component, name, method)
         if method is not None and not is_coroutine_callable(method):
-            if wrap_non_coroutines():
+            # The escape hatch wraps plain methods only: a method named *_async that is not a
+            # coroutine function is a bug in the component, whatever the environment says.
+            if wrap_non_coroutines() and not explicit_async:
                 return _inline_async(method)
             raise CompatibilityError(
                 f'{cls_name}.{name} must be a coroutine function (async def) to be used with '
@@ -100,6 +115,7 @@ def _pick(component: object, name: str, asgi: bool) -> _Hook | None:
             )
         return method
     method = getattr(component, name, None)
+    _require_bound(component, name, method)
     if method is not None and is_coroutine_callable(method):
         raise CompatibilityError(
             f'{cls_name}.{name} is a coroutine function, but lanner.App (WSGI) calls middleware '
