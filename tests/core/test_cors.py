@@ -262,7 +262,7 @@ def test_unsafe_requested_headers_are_not_echoed(make_app: Any, asgi: bool) -> N
 
 
 def test_wildcard_inside_a_list_is_rejected() -> None:
-    with pytest.raises(ValueError, match="'\\*'"):
+    with pytest.raises(ValueError, match='passed to allow_origins as a string on its own'):
         lanner.CORSMiddleware(allow_origins=['*', 'https://a.example'])
     with pytest.raises(ValueError, match="'\\*'"):
         lanner.CORSMiddleware(allow_credentials=['https://a.example', '*'])

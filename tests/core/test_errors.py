@@ -134,7 +134,7 @@ def test_to_xml_is_deprecated_and_formats_every_field() -> None:
     error = HTTPError(
         400, title='<T&T>', description='ü "q"', code=3, href='http://x/a', href_text='Docs'
     )
-    with pytest.warns(DeprecatedWarning):
+    with pytest.warns(DeprecatedWarning, match='internal error serialization to XML'):
         body = error.to_xml()
     assert (
         body

@@ -222,7 +222,7 @@ def test_subclassed_handler_has_no_fast_path() -> None:
 
 def test_base_handler_defaults() -> None:
     handler = BaseHandler()
-    with pytest.raises(NotImplementedError, match='synchronous') as info:
+    with pytest.raises(NotImplementedError, match='requires the sync interface') as info:
         handler.serialize({}, 'application/json')
     assert 'BaseHandler' in str(info.value)
     with pytest.raises(NotImplementedError) as info:

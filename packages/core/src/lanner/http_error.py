@@ -208,8 +208,9 @@ class HTTPError(Exception):
             as UTF-8 bytes.
         """
         warnings.warn(
-            'HTTPError.to_xml() is deprecated; register an XML media handler or a custom '
-            'error serializer instead.',
+            'The internal error serialization to XML is deprecated. HTTPError.to_xml() will be '
+            'removed: serialize the output of to_dict() to XML instead (a custom error '
+            'serializer or an XML media handler).',
             DeprecatedWarning,
             stacklevel=2,
         )

@@ -27,8 +27,8 @@ def _as_origins(value: str | Iterable[str], what: str) -> frozenset[str]:
             raise TypeError(f'{what} must contain strings, got {origin!r}')
         if origin == '*':
             raise ValueError(
-                f"{what} may not contain '*' inside a list: pass the string '*' on its own to "
-                'allow every origin, or list the exact origins.'
+                f"The wildcard '*' may only be passed to {what} as a string on its own, not "
+                'inside a list: pass the string to allow every origin, or list the exact origins.'
             )
     return frozenset(origins)
 

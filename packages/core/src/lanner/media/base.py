@@ -30,9 +30,9 @@ SerializeSync = Callable[[Any], bytes]
 DeserializeSync = Callable[[bytes], Any]
 
 _JSON_SYNC_NOTE = (
-    ' Note that lanner renders JSON synchronously in a few places even in ASGI apps (error '
-    'bodies, SSE json= events, get_param_as_json), so a JSON handler must implement the '
-    'synchronous method as well.'
+    ' The JSON media handler requires the sync interface even in ASGI apps: lanner renders '
+    'JSON synchronously in a few places (error bodies, SSE json= events, get_param_as_json), '
+    'so implement the synchronous method as well.'
 )
 
 
