@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from _reqresp import environ, make_request
 import pytest
@@ -189,6 +190,7 @@ def test_date_headers(asgi: bool, prop: str, header: str) -> None:
         'Tuesday, 15-Nov-94 12:45:26 GMT',
         'Tue, 15 Nov 99999 12:45:26 GMT',
         'Tüe, 15 Nov 1994 12:45:26 GMT',
+        '',
     ],
 )
 @pytest.mark.parametrize('header', ['Date', 'If-Modified-Since', 'If-Unmodified-Since'])
@@ -249,6 +251,29 @@ def test_etag_lists(asgi: bool, prop: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ('value', 'expected'),
+    [
+        # One tag (no comma) is read as ETag.loads reads it: unbalanced quotes are kept.
+        ('abc"', [('abc"', False)]),
+        ('"abc', [('"abc', False)]),
+        (' W/"x y " ', [('x y ', True)]),
+        ('plain', [('plain', False)]),
+        # In a list only quoted tags count; unquoted items and junk between them are skipped.
+        ('W/"a", junk"b,c", x "d, e", unquoted, w/"f", ""', [
+            ('a', True), ('b,c', False), ('d, e', False), ('f', True), ('', False),
+        ]),
+        ('one, two', None),
+    ],
+)  # fmt: skip
+def test_etag_parsing_rules(asgi: bool, value: str, expected: Any) -> None:
+    tags = make_request(asgi, headers={'If-Match': value}).if_match
+    if expected is None:
+        assert tags is None
+    else:
+        assert [(str(t), t.is_weak) for t in tags] == expected
+
+
+@pytest.mark.parametrize(
     ('value', 'expected', 'unit'),
     [
         ('bytes=0-499', (0, 499), 'bytes'),
@@ -278,6 +303,7 @@ def test_range(asgi: bool, value: str, expected: tuple[int, int], unit: str) -> 
         'bytes=1.5-2',
         'bytes=' + '9' * 5000 + '-',
         'bytes=٣-٤',
+        '',
     ],
 )
 def test_invalid_range_is_400(asgi: bool, value: str) -> None:
@@ -291,6 +317,8 @@ def test_invalid_range_is_400(asgi: bool, value: str) -> None:
 def test_range_unit_without_equals_is_400(asgi: bool) -> None:
     with pytest.raises(errors.HTTPInvalidHeader):
         make_request(asgi, headers={'Range': '0-1'}).range_unit  # noqa: B018
+    with pytest.raises(errors.HTTPInvalidHeader):
+        make_request(asgi, headers={'Range': ''}).range_unit  # noqa: B018
     assert make_request(asgi).range_unit is None
     assert make_request(asgi).range is None
 

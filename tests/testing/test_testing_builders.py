@@ -34,6 +34,14 @@ class TestCreateEnviron:
         assert 'REMOTE_ADDR' not in env
         assert 'wsgi.file_wrapper' not in env
 
+    def test_empty_path_is_the_root(self) -> None:
+        env = testing.create_environ(path='')
+        assert env['PATH_INFO'] == ''
+        assert testing.create_req(path='').path == '/'
+        assert testing.create_asgi_req(path='').path == '/'
+        with pytest.raises(ValueError, match="must start with '/'"):
+            testing.create_environ(path='no-slash')
+
     def test_path_is_decoded_and_latin1_tunnelled(self) -> None:
         env = testing.create_environ('/caf%C3%A9/%E2%82%AC+x')
         assert env['PATH_INFO'] == '/café/€+x'.encode().decode('latin-1')

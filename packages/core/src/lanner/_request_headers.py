@@ -93,8 +93,9 @@ class TypedHeadersMixin:
         """The User-Agent header."""
         return self._raw_header('HTTP_USER_AGENT', 'user-agent')
 
-    def _date_header(self, wsgi_key: str, lower_name: str, display: str) -> datetime | None:
-        value = self._raw_header(wsgi_key, lower_name)
+    def _date_header(self, display: str) -> datetime | None:
+        # get_header, not _raw_header: an empty date is malformed (400), as in Falcon.
+        value = self.get_header(display)
         if value is None:
             return None
         try:
@@ -107,19 +108,17 @@ class TypedHeadersMixin:
     @memoized
     def date(self) -> datetime | None:
         """The Date header as an aware UTC datetime; 400 when malformed."""
-        return self._date_header('HTTP_DATE', 'date', 'Date')
+        return self._date_header('Date')
 
     @memoized
     def if_modified_since(self) -> datetime | None:
         """If-Modified-Since as an aware UTC datetime; 400 when malformed."""
-        return self._date_header('HTTP_IF_MODIFIED_SINCE', 'if-modified-since', 'If-Modified-Since')
+        return self._date_header('If-Modified-Since')
 
     @memoized
     def if_unmodified_since(self) -> datetime | None:
         """If-Unmodified-Since as an aware UTC datetime; 400 when malformed."""
-        return self._date_header(
-            'HTTP_IF_UNMODIFIED_SINCE', 'if-unmodified-since', 'If-Unmodified-Since'
-        )
+        return self._date_header('If-Unmodified-Since')
 
     @memoized
     def if_match(self) -> list[ETag | str] | None:
@@ -136,7 +135,8 @@ class TypedHeadersMixin:
     @memoized
     def range(self) -> tuple[int, int] | None:
         """The Range header as ``(first, last)``; see the reference docs for the forms."""
-        value = self._raw_header('HTTP_RANGE', 'range')
+        # get_header, not _raw_header: an empty Range is malformed (400), as in Falcon.
+        value = self.get_header('Range')
         if value is None:
             return None
         try:
@@ -147,7 +147,8 @@ class TypedHeadersMixin:
     @memoized
     def range_unit(self) -> str | None:
         """The unit of the Range header (``'bytes'``), or None when there is no Range."""
-        value = self._raw_header('HTTP_RANGE', 'range')
+        # get_header, not _raw_header: an empty Range is malformed (400), as in Falcon.
+        value = self.get_header('Range')
         if value is None:
             return None
         try:

@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lanner.util.structures import ETag
@@ -141,50 +142,30 @@ def parse_content_length(value: str) -> int | None:
     raise ContentLengthError('The value of the header must be a number.')
 
 
-def _split_etag_list(value: str) -> list[str]:
-    """Split an ETag list on commas that are not inside a quoted entity-tag."""
-    items: list[str] = []
-    start = 0
-    in_quotes = False
-    for i, ch in enumerate(value):
-        if ch == '"':
-            in_quotes = not in_quotes
-        elif ch == ',' and not in_quotes:
-            items.append(value[start:i])
-            start = i + 1
-    items.append(value[start:])
-    return items
+# One entity-tag inside a list: an optional weak marker and a quoted opaque tag. Anything
+# between tags (unquoted tags, junk) is skipped, as in Falcon. Linear: no nested repetition.
+_LISTED_ETAG = re.compile(r'([Ww]/)?"([^"]*)"')
 
 
 def parse_etags(value: str) -> list[ETag | str] | None:
-    """Parse an ``If-Match`` / ``If-None-Match`` value.
+    """Parse an ``If-Match`` / ``If-None-Match`` value (Falcon's rules).
 
-    Returns ``None`` for a blank value (only whitespace and commas), ``['*']`` for the wildcard,
-    and otherwise the entity-tags in header order as :class:`~lanner.ETag` objects (``is_weak``
-    set for ``W/"..."``). Unquoted tags are tolerated (the tag is taken verbatim).
+    Returns ``None`` for a blank value (or a list without any quoted tag), ``['*']`` for the
+    wildcard. A value without a comma is one tag, read by :meth:`ETag.loads` (so an unquoted or
+    half-quoted tag is taken verbatim); a comma-separated list yields its quoted tags in header
+    order, ``is_weak`` set for ``W/"..."``.
     """
     value = value.strip()
+    if not value:
+        return None
     if value == '*':
         return ['*']
+    if ',' not in value:
+        return [ETag.loads(value)]
     tags: list[ETag | str] = []
-    for raw in _split_etag_list(value):
-        raw = raw.strip()
-        if not raw:
-            continue
-        weak = False
-        if raw[:2] in ('W/', 'w/'):
-            weak = True
-            raw = raw[2:].lstrip()
-        if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"':
-            raw = raw[1:-1]
-        elif raw.startswith('"') or raw.endswith('"'):
-            # A stray quote: keep the visible tag rather than guessing where it ends.
-            raw = raw.strip('"')
-        if not raw and not weak:
-            # '""' is a valid (empty) strong tag; keep it.
-            pass
-        tag = ETag(raw)
-        tag.is_weak = weak
+    for weak, opaque in _LISTED_ETAG.findall(value):
+        tag = ETag(opaque)
+        tag.is_weak = bool(weak)
         tags.append(tag)
     return tags or None
 

@@ -102,7 +102,8 @@ def _check_query_string(query_string: str) -> None:
 def _check_path(path: str) -> None:
     if not isinstance(path, str):
         raise TypeError(f'path must be a str, not {type(path).__name__}.')
-    if not path.startswith('/'):
+    # An empty path is what a server passes for the root of a mounted app (CGI's PATH_INFO).
+    if path and not path.startswith('/'):
         raise ValueError(f"path must start with '/', got {path!r}.")
 
 
