@@ -82,6 +82,27 @@ def test_response_options_defaults() -> None:
         options.unknown = 1  # type: ignore[attr-defined]
 
 
+def test_static_media_types_read_the_module_mimetypes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import lanner.response
+
+    assert lanner.response.mimetypes.guess_type  # the stdlib module, imported on first use
+    fake = types.SimpleNamespace(inited=True, types_map={'.xyz': 'application/x-xyz'})
+    monkeypatch.setattr('lanner.response.mimetypes', fake)
+    media_types = lanner.ResponseOptions().static_media_types
+    assert media_types['.xyz'] == 'application/x-xyz'
+    assert media_types['.json'] == 'application/json'  # lanner's overlay still applies
+
+
+def test_set_media_type_only_fills_a_missing_content_type(resp: Any) -> None:
+    resp._set_media_type()
+    assert 'content-type' not in resp._headers
+    resp._set_media_type('text/plain')
+    resp._set_media_type('application/json')
+    assert resp._headers['content-type'] == 'text/plain'
+
+
 def test_context_type_function() -> None:
     class MyResponse(lanner.Response):
         def context_type(self) -> dict[str, Any]:  # type: ignore[override]

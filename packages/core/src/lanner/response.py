@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 import http
+import sys
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import response_helpers as helpers
@@ -33,6 +34,21 @@ if TYPE_CHECKING:
     from lanner.media.handlers import Handlers
 
 __all__ = ('Response', 'ResponseOptions')
+
+
+def __getattr__(name: str) -> Any:
+    # ``lanner.response.mimetypes`` exists as in Falcon, but is imported on first use: importing
+    # it at module level would pull urllib.parse into ``import lanner``.
+    if name == 'mimetypes':
+        import mimetypes
+
+        globals()['mimetypes'] = mimetypes
+        return mimetypes
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+def _module_mimetypes() -> Any:
+    return getattr(sys.modules[__name__], 'mimetypes')  # noqa: B009 - goes through __getattr__
 
 
 class _Unset:
@@ -129,8 +145,9 @@ class ResponseOptions:
         types = self._static_media_types
         if types is None:
             # mimetypes.init() reads system files; do it only when a static route needs it.
-            import mimetypes
-
+            # Read through the module attribute (see __getattr__ below) so that code replacing
+            # lanner.response.mimetypes, as Falcon's tests do with falcon.response, is honoured.
+            mimetypes = _module_mimetypes()
             if not mimetypes.inited:
                 mimetypes.init()
             types = dict(mimetypes.types_map)
@@ -654,6 +671,11 @@ class Response:
     # ------------------------------------------------------------------------------------------
     # App contract
     # ------------------------------------------------------------------------------------------
+
+    def _set_media_type(self, media_type: str | None = None) -> None:
+        """Set Content-Type to ``media_type`` unless one is set already (Falcon's helper)."""
+        if media_type is not None and 'content-type' not in self._headers:
+            self._headers['content-type'] = media_type
 
     def _wsgi_headers(self, default_media_type: str | None = None) -> list[tuple[str, str]]:
         """All headers as ``(lower-case name, value)`` pairs, cookies last.
