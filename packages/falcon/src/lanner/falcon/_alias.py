@@ -8,19 +8,26 @@ Invariants:
   attribute is looked up on ``lanner`` at access time, so lanner's lazy names keep working.
 - ``falcon.version`` is likewise separate, for the same reason.
 - Nothing of lanner is imported until ``falcon`` is first imported.
+- ``importlib.metadata`` lookups *by name* for ``falcon`` find a stand-in distribution (version
+  ``FALCON_API_VERSION``, no files) only while no real ``falcon`` distribution is installed;
+  listings of all distributions never include it, so installers never see it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 import importlib
 import importlib.abc
 import importlib.machinery
 import os
+import re
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 import warnings
+
+if TYPE_CHECKING:
+    from importlib.metadata import Distribution, DistributionFinder
 
 __all__ = (
     'FALCON_API_VERSION',
@@ -98,6 +105,35 @@ class _AliasLoader(importlib.abc.Loader):
             module.__spec__ = self._own_spec
 
 
+_METADATA = (
+    'Metadata-Version: 2.1\n'
+    'Name: falcon\n'
+    f'Version: {FALCON_API_VERSION}\n'
+    'Summary: The Falcon API, provided by lanner through lanner-falcon (no files of its own)\n'
+)
+
+
+def _is_falcon(name: str | None) -> bool:
+    return name is not None and re.sub(r'[-_.]+', '-', name).lower() == 'falcon'
+
+
+def _stand_in_distribution() -> Distribution:
+    # Imported here: this module runs at every interpreter start (the .pth file), and
+    # importlib.metadata costs several milliseconds that most processes never need.
+    from importlib.metadata import Distribution
+
+    class FalconStandIn(Distribution):
+        """``falcon``'s metadata while lanner answers ``import falcon`` (no RECORD, no files)."""
+
+        def read_text(self, filename: str) -> str | None:
+            return _METADATA if filename in ('METADATA', 'PKG-INFO') else None
+
+        def locate_file(self, path: Any) -> Any:
+            return None
+
+    return FalconStandIn()
+
+
 class FalconAliasFinder(importlib.abc.MetaPathFinder):
     """A ``sys.meta_path`` finder that answers for ``falcon`` and ``falcon.*``."""
 
@@ -127,6 +163,23 @@ class FalconAliasFinder(importlib.abc.MetaPathFinder):
             return None
         is_package = hasattr(module, '__path__')
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module), is_package=is_package)
+
+    def find_distributions(self, context: DistributionFinder.Context | None = None) -> Iterable[Any]:
+        """Answer ``importlib.metadata.version('falcon')`` when no real falcon is installed.
+
+        Add-ons check the distribution before they patch (OpenTelemetry's instrumentors refuse
+        to run without it). Only a lookup by that exact name is answered, never a listing, and
+        only when no other finder knows a real ``falcon`` distribution, whose metadata then wins.
+        """
+        if context is None or not _is_falcon(context.name):
+            return ()
+        for finder in sys.meta_path:
+            if isinstance(finder, FalconAliasFinder):
+                continue
+            find = getattr(finder, 'find_distributions', None)
+            if find is not None and next(iter(find(context)), None) is not None:
+                return ()
+        return (_stand_in_distribution(),)
 
     def _warn_if_shadowing(self) -> None:
         if self._warned:
