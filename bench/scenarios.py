@@ -1,4 +1,4 @@
-"""The nine benchmark scenarios, written once against a Falcon-compatible framework module.
+"""The ten benchmark scenarios, written once against a Falcon-compatible framework module.
 
 ``build(fw, asgi)`` returns ``{name: (app, request_spec)}`` where ``fw`` is ``lanner`` or
 ``falcon`` (imported by the worker). Both frameworks run the same application code: that is the
@@ -20,6 +20,25 @@ BIG_DOC = {
         {'id': i, 'name': f'row-{i:05d}', 'score': i * 0.5, 'ok': i % 2 == 0} for i in range(1100)
     ]
 }
+
+# headers_3_in_10_out: what an API gateway-style handler does with headers.
+REQUEST_HEADERS_3 = [
+    ('user-agent', 'bench/1.0'),
+    ('accept', 'application/json'),
+    ('x-request-id', '0f8fad5b-d9cb-469f-a165-70867728950e'),
+]
+RESPONSE_HEADERS_10 = [
+    ('Cache-Control', 'no-store'),
+    ('X-Request-Id', ''),  # echoed from the request
+    ('X-Frame-Options', 'DENY'),
+    ('X-Content-Type-Options', 'nosniff'),
+    ('Referrer-Policy', 'no-referrer'),
+    ('Strict-Transport-Security', 'max-age=63072000; includeSubDomains'),
+    ('Content-Security-Policy', "default-src 'none'"),
+    ('X-RateLimit-Limit', '1000'),
+    ('X-RateLimit-Remaining', '999'),
+    ('Vary', 'Accept'),
+]
 
 TWENTY_HEADERS = [(f'x-custom-header-{i}', f'value-{i}-' + 'v' * 20) for i in range(17)] + [
     ('accept', 'application/json'),
@@ -57,6 +76,16 @@ def _resources(fw: Any, asgi: bool) -> dict[str, Any]:
         class Headers:
             async def on_get(self, req, resp):
                 resp.media = {'ua': req.get_header('User-Agent'), 'n': len(req.headers)}
+
+        class HeaderEcho:
+            async def on_get(self, req, resp):
+                request_id = req.get_header('X-Request-Id')
+                ua = req.get_header('User-Agent')
+                accept = req.get_header('Accept')
+                for name, value in RESPONSE_HEADERS_10:
+                    resp.set_header(name, value or request_id)
+                resp.content_type = fw.MEDIA_TEXT
+                resp.text = f'{ua} {accept}'
 
         class Bad:
             async def on_get(self, req, resp):
@@ -104,6 +133,16 @@ def _resources(fw: Any, asgi: bool) -> dict[str, Any]:
             def on_get(self, req, resp):
                 resp.media = {'ua': req.get_header('User-Agent'), 'n': len(req.headers)}
 
+        class HeaderEcho:  # type: ignore[no-redef]
+            def on_get(self, req, resp):
+                request_id = req.get_header('X-Request-Id')
+                ua = req.get_header('User-Agent')
+                accept = req.get_header('Accept')
+                for name, value in RESPONSE_HEADERS_10:
+                    resp.set_header(name, value or request_id)
+                resp.content_type = fw.MEDIA_TEXT
+                resp.text = f'{ua} {accept}'
+
         class Bad:  # type: ignore[no-redef]
             def on_get(self, req, resp):
                 raise fw.HTTPBadRequest(title='Invalid thing', description='The thing was invalid.')
@@ -123,7 +162,15 @@ def _resources(fw: Any, asgi: bool) -> dict[str, Any]:
                 pass
 
     return dict(
-        Hello=Hello, Item=Item, Query=Query, Echo=Echo, Headers=Headers, Bad=Bad, Big=Big, Noop=Noop
+        Hello=Hello,
+        Item=Item,
+        Query=Query,
+        Echo=Echo,
+        Headers=Headers,
+        HeaderEcho=HeaderEcho,
+        Bad=Bad,
+        Big=Big,
+        Noop=Noop,
     )
 
 
@@ -168,6 +215,10 @@ def build(fw: Any, asgi: bool) -> dict[str, tuple[Any, dict[str, Any]]]:
         'headers_20': (
             app_with(('/headers', r['Headers']())),
             dict(method='GET', path='/headers', headers=TWENTY_HEADERS),
+        ),
+        'headers_3_in_10_out': (
+            app_with(('/gateway', r['HeaderEcho']())),
+            dict(method='GET', path='/gateway', headers=REQUEST_HEADERS_3),
         ),
         'not_found_404': (hello, dict(method='GET', path='/nothing/here')),
         'middleware_3_noop': (

@@ -1,6 +1,9 @@
 """Benchmark worker: measures one framework in this interpreter and prints JSON results.
 
-Usage: python bench/worker.py FRAMEWORK SECONDS [ONLY]   (FRAMEWORK: lanner, falcon or raw)
+Usage: python bench/worker.py FRAMEWORK SECONDS [ONLY]
+
+FRAMEWORK is lanner or falcon (the shared scenarios in ``scenarios.py``), raw (hand-written
+callables) or a peer with its own ``peer_<name>.py`` (blacksheep, starlette, litestar).
 
 Each scenario is timed in requests per CPU-second (time.process_time), calling the WSGI app
 with a prebuilt environ and the ASGI app with a prebuilt scope inside one event loop, so only
@@ -29,6 +32,7 @@ EXPECTED = {
     'query_params': 200,
     'json_post_1k': 200,
     'headers_20': 200,
+    'headers_3_in_10_out': 200,
     'not_found_404': 404,
     'middleware_3_noop': 200,
     'raised_400': 400,
@@ -120,6 +124,8 @@ def bench_asgi(app: Any, spec: dict[str, Any], seconds: float, name: str) -> flo
             sent.append(message)
 
     loop = asyncio.new_event_loop()
+    if 'startup' in spec:  # frameworks that must be started before they serve (BlackSheep)
+        loop.run_until_complete(spec['startup']())
 
     async def batch(n: int) -> None:
         for _ in range(n):
@@ -161,6 +167,18 @@ def _measure(func: Any, seconds: float, per_call: int = 1, slices: int = 5) -> f
     return best
 
 
+PEERS = ('blacksheep', 'starlette', 'litestar')
+
+
+def _distribution_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return '?'
+
+
 def main() -> None:
     framework, seconds = sys.argv[1], float(sys.argv[2])
     only = sys.argv[3].split(',') if len(sys.argv) > 3 and sys.argv[3] else None
@@ -168,6 +186,9 @@ def main() -> None:
         import raw_apps
 
         fw, build = raw_apps, raw_apps.build
+    elif framework in PEERS:
+        fw = importlib.import_module(framework)
+        build = importlib.import_module(f'peer_{framework}').build
     else:
         fw, build = importlib.import_module(framework), scenarios.build
     results: dict[str, dict[str, float]] = {'wsgi': {}, 'asgi': {}}
@@ -176,7 +197,7 @@ def main() -> None:
             if only and name not in only:
                 continue
             results[flavour][name] = runner(app, spec, seconds, name)
-    version = getattr(fw, '__version__', '?')
+    version = _distribution_version(framework) if framework in PEERS else fw.__version__
     print(json.dumps({'framework': framework, 'version': version, 'results': results}))
 
 
