@@ -97,21 +97,29 @@ def build(fw: Any, asgi: bool) -> dict[str, tuple[Any, dict[str, Any]]]:
         ),
         'query_params': spec(
             app_with(('GET', '/search', query)),
-            method='GET', path='/search', query='q=falcon+lanner&limit=25&tag=a&tag=b&tag=c',
-        ),  # fmt: skip
+            method='GET',
+            path='/search',
+            query='q=falcon+lanner&limit=25&tag=a&tag=b&tag=c',
+        ),
         'json_post_1k': spec(
             app_with(('POST', '/echo', echo)),
-            method='POST', path='/echo', body=PAYLOAD_1K,
+            method='POST',
+            path='/echo',
+            body=PAYLOAD_1K,
             headers=[('content-type', 'application/json')],
-        ),  # fmt: skip
+        ),
         'headers_20': spec(
-            app_with(('GET', '/headers', headers)), method='GET', path='/headers',
+            app_with(('GET', '/headers', headers)),
+            method='GET',
+            path='/headers',
             headers=TWENTY_HEADERS,
-        ),  # fmt: skip
+        ),
         'headers_3_in_10_out': spec(
-            app_with(('GET', '/gateway', header_echo)), method='GET', path='/gateway',
+            app_with(('GET', '/gateway', header_echo)),
+            method='GET',
+            path='/gateway',
             headers=REQUEST_HEADERS_3,
-        ),  # fmt: skip
+        ),
         'not_found_404': spec(hello_app, method='GET', path='/nothing/here'),
         'middleware_3_noop': spec(
             app_with(('GET', '/hello', hello), middleware=3), method='GET', path='/hello'

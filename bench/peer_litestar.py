@@ -25,7 +25,9 @@ async def typed_item(user_id: int, item_id: str) -> dict[str, Any]:
     return {'user': user_id, 'item': item_id}
 
 
-async def query(q: str | None = None, limit: int = 10, tag: list[str] | None = None) -> dict[str, Any]:
+async def query(
+    q: str | None = None, limit: int = 10, tag: list[str] | None = None
+) -> dict[str, Any]:
     return {'q': q, 'limit': limit, 'tags': tag}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios import BIG_DOC, REQUEST_HEADERS_3, RESPONSE_HEADERS_10, TWENTY_HEADERS, PAYLOAD_1K
+from scenarios import BIG_DOC, PAYLOAD_1K, REQUEST_HEADERS_3, RESPONSE_HEADERS_10, TWENTY_HEADERS
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
