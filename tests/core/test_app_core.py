@@ -25,6 +25,30 @@ def test_media_type_seeds_both_option_objects(make_app: Any) -> None:
         app.unknown_attribute = 1
 
 
+def test_options_and_secure_cookies_as_constructor_keywords(make_app: Any, asgi: bool) -> None:
+    req_options = lanner.RequestOptions()
+    req_options.default_media_type = 'text/plain'
+    resp_options = lanner.ResponseOptions()
+    app = make_app(
+        req_options=req_options, resp_options=resp_options, secure_cookies_by_default=False
+    )
+    assert app.req_options is req_options
+    assert app.resp_options is resp_options
+    assert req_options.default_media_type == 'text/plain'  # kept: media_type was not given
+    assert resp_options.secure_cookies_by_default is False
+
+    def on_get(req: Any, resp: Any) -> None:
+        resp.set_cookie('flavour', 'oat')
+
+    app.add_route('/', resource(asgi, on_get=on_get))
+    assert 'secure' not in Client(app).get('/').headers['set-cookie'].lower()
+
+    explicit = make_app(media_type='application/msgpack', req_options=lanner.RequestOptions())
+    assert explicit.req_options.default_media_type == 'application/msgpack'
+    with pytest.raises(TypeError, match=r'req_options must be a lanner\.RequestOptions'):
+        make_app(req_options={'default_media_type': 'text/plain'})
+
+
 @pytest.mark.parametrize(
     ('template', 'error'),
     [(b'/bytes', TypeError), ('', ValueError), ('no/slash', ValueError), ('/a//b', ValueError)],

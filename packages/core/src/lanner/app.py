@@ -84,6 +84,21 @@ _COMPONENT_METHODS = (
 )
 
 
+_OptionsT = TypeVar('_OptionsT')
+
+
+def _options(given: _OptionsT | None, cls: type[_OptionsT], name: str) -> _OptionsT:
+    """The options object an App was given (checked), or a fresh one."""
+    if given is None:
+        return cls()
+    if not isinstance(given, cls):
+        raise TypeError(
+            f'{name} must be a lanner.{cls.__name__} instance, not {type(given).__name__}; '
+            f'build one with lanner.{cls.__name__}() and set its attributes.'
+        )
+    return given
+
+
 def _close_quietly(obj: Any) -> None:
     close = getattr(obj, 'close', None)
     if close is not None:
@@ -187,6 +202,13 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
             ``process_request`` failed (Falcon's default).
         cors_enable: Add a default :class:`lanner.CORSMiddleware` after the given middleware.
         sink_before_static_route: Try sinks before static routes when no route matches.
+        req_options: A :class:`lanner.RequestOptions` to use as ``app.req_options`` (lanner
+            addition, from the commissioning pages; Falcon sets the attribute after
+            construction). ``media_type``, when given, still sets its ``default_media_type``.
+        resp_options: A :class:`lanner.ResponseOptions` to use as ``app.resp_options``
+            (likewise).
+        secure_cookies_by_default: Sets ``resp_options.secure_cookies_by_default`` (None:
+            leave it, True by default).
     """
 
     _ASGI: ClassVar[bool] = False
@@ -236,6 +258,10 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         independent_middleware: bool = True,
         cors_enable: bool = False,
         sink_before_static_route: bool = True,
+        *,
+        req_options: RequestOptions | None = None,
+        resp_options: ResponseOptions | None = None,
+        secure_cookies_by_default: bool | None = None,
     ) -> None:
         self._request_type = request_type or self._default_request_type
         self._response_type = response_type or self._default_response_type
@@ -243,10 +269,15 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         # (and subclasses that keep their __init__) are called positionally.
         self._new_request: Callable[..., Any] = self._request_factory()
         self._new_response: Callable[..., Any] = self._response_factory()
-        self.req_options = RequestOptions()
-        self.resp_options = ResponseOptions()
-        self.req_options.default_media_type = media_type
-        self.resp_options.default_media_type = media_type
+        self.req_options = _options(req_options, RequestOptions, 'req_options')
+        self.resp_options = _options(resp_options, ResponseOptions, 'resp_options')
+        # Given options keep their own default media type unless media_type says otherwise.
+        if req_options is None or media_type != constants.DEFAULT_MEDIA_TYPE:
+            self.req_options.default_media_type = media_type
+        if resp_options is None or media_type != constants.DEFAULT_MEDIA_TYPE:
+            self.resp_options.default_media_type = media_type
+        if secure_cookies_by_default is not None:
+            self.resp_options.secure_cookies_by_default = bool(secure_cookies_by_default)
 
         if router is None:
             from lanner._members import import_member
@@ -663,7 +694,8 @@ class API(App):
         from lanner.util.deprecation import DeprecatedWarning
 
         warnings.warn(
-            'API class will be removed in a future release; use lanner.App instead.',
+            # Falcon's wording (code checks it); lanner removes it when Falcon does.
+            'The API class will be removed in Falcon 5.0, use lanner.App instead.',
             DeprecatedWarning,
             stacklevel=2,
         )
