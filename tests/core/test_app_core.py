@@ -136,6 +136,22 @@ def test_stream_bodies_and_closing(make_app: Any, asgi: bool) -> None:
     assert stream.closed
 
 
+def test_stream_with_a_non_callable_close_attribute(make_app: Any, asgi: bool) -> None:
+    class Reader:
+        close = False  # not a method: nothing to call when the response is over
+
+        def __init__(self, data: bytes) -> None:
+            self.read = io.BytesIO(data).read
+
+    def on_get(req: Any, resp: Any) -> None:
+        resp.set_stream(Reader(b'payload'), 7)
+
+    app = make_app()
+    app.add_route('/', resource(asgi, on_get=on_get))
+    result = Client(app).get('/')
+    assert (result.status_code, result.content) == (200, b'payload')
+
+
 def test_async_stream_is_closed(make_app: Any, asgi: bool) -> None:
     if not asgi:
         pytest.skip('ASGI only')
@@ -299,7 +315,8 @@ def test_apps_are_generic_in_request_and_response_types(asgi: bool) -> None:
 
 
 def test_api_alias_is_deprecated() -> None:
-    with pytest.warns(DeprecatedWarning):
+    # Falcon's wording: code written for Falcon matches on it.
+    with pytest.warns(DeprecatedWarning, match='API class will be removed in Falcon 5.0'):
         app = lanner.API(router=SimpleRouter())
     assert isinstance(app, lanner.App)
 

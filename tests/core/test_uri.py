@@ -257,3 +257,16 @@ def test_parse_host_bad_port_raises_value_error(host: str) -> None:
 )
 def test_unquote_string(quoted: str, unquoted: str) -> None:
     assert uri.unquote_string(quoted) == unquoted
+
+
+def test_private_encoding_names_for_ported_code() -> None:
+    # What encode() leaves alone, under Falcon's private name.
+    assert util_uri.encode(util_uri._ALL_ALLOWED) == util_uri._ALL_ALLOWED
+    assert '%' not in util_uri._ALL_ALLOWED and ' ' not in util_uri._ALL_ALLOWED
+
+
+@pytest.mark.parametrize('joiner', ['_join_tokens_list', '_join_tokens_bytearray'])
+def test_decode_through_either_token_joiner(monkeypatch: pytest.MonkeyPatch, joiner: str) -> None:
+    monkeypatch.setattr(util_uri, '_join_tokens', getattr(util_uri, joiner))
+    assert uri.decode('a%20b%zz%E2%82%AC%ff%') == 'a b%zz\u20ac\ufffd%'
+    assert uri.decode('x+y%2B', unquote_plus=True) == 'x y+'

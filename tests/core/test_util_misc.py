@@ -273,12 +273,15 @@ def test_secure_filename_negative_max_length_raises_only_when_truncating() -> No
 
 
 def test_secure_filename_windows_reserved_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(misc, '_IS_WINDOWS', True)
+    # The platform is read per call, so patching os.name is enough.
+    monkeypatch.setattr(misc.os, 'name', 'nt')
     assert misc.secure_filename('CON') == '_CON'
     assert misc.secure_filename('nul.txt') == '_nul.txt'
     assert misc.secure_filename('COM1.tar.gz') == '_COM1.tar.gz'
     assert misc.secure_filename('CONSOLE.txt') == 'CONSOLE.txt'
-    monkeypatch.setattr(misc, '_IS_WINDOWS', False)
+    # The prefix counts toward max_length; the extension is kept.
+    assert misc.secure_filename('con.txt', 7) == '_co.txt'
+    monkeypatch.setattr(misc.os, 'name', 'posix')
     assert misc.secure_filename('CON') == 'CON'
 
 
@@ -348,3 +351,23 @@ def test_utcnow_private_alias_is_aware_utc() -> None:
     now = misc._utcnow()
     assert now.tzinfo is datetime.timezone.utc
     assert before <= now <= datetime.datetime.now(datetime.timezone.utc)
+
+
+def test_has_arg_name_private_helper() -> None:
+    class Unhashable(list[int]):
+        def __call__(self, a: int, ws: int) -> None: ...
+
+    def handler(req: object, resp: object, ex: object, params: object) -> None: ...
+
+    assert misc._has_arg_name(handler, 'params')
+    assert not misc._has_arg_name(handler, 'ws')
+    assert misc._has_arg_name(Unhashable(), 'ws')
+
+
+def test_isascii_is_a_deprecated_alias() -> None:
+    from lanner.util.deprecation import DeprecatedWarning
+
+    with pytest.warns(DeprecatedWarning, match=r'str\.isascii\(\)'):
+        assert misc.isascii('plain')
+    with pytest.warns(DeprecatedWarning):
+        assert not misc.isascii('caf\u00e9')

@@ -19,6 +19,7 @@ from typing import Any
 import unicodedata
 
 from lanner import status_codes
+from lanner.util.deprecation import deprecated
 from lanner.util.uri import encode_value
 
 __all__ = (
@@ -250,7 +251,6 @@ _WINDOWS_RESERVED_NAMES = frozenset(
     + [f'COM{n}' for n in '123456789']
     + [f'LPT{n}' for n in '123456789']
 )
-_IS_WINDOWS = os.name == 'nt'
 
 
 def secure_filename(filename: str, max_length: int | None = None) -> str:
@@ -280,7 +280,9 @@ def secure_filename(filename: str, max_length: int | None = None) -> str:
         filename = '_' + filename[1:]
     filename = _UNSAFE_FILENAME_CHARS.sub('_', filename)
 
-    if _IS_WINDOWS and filename.split('.', 1)[0].upper() in _WINDOWS_RESERVED_NAMES:
+    # os.name is read per call (not once at import), so the rule follows the platform the
+    # caller reports, as Falcon's does.
+    if os.name == 'nt' and filename.split('.', 1)[0].upper() in _WINDOWS_RESERVED_NAMES:
         filename = '_' + filename
 
     if max_length and len(filename) > max_length:
@@ -448,3 +450,14 @@ def is_python_func(func: Callable[..., Any] | Any) -> bool:
     if isinstance(func, types.MethodType):
         func = func.__func__
     return isinstance(func, types.FunctionType)
+
+
+def _has_arg_name(func: Callable[..., Any], name: str) -> bool:
+    """Whether ``func`` takes a parameter called ``name`` (Falcon's private helper)."""
+    return name in get_argnames(func)
+
+
+#: Deprecated alias of :meth:`str.isascii`, kept for code written for Falcon 3.
+isascii = deprecated(
+    'This function will be removed in Falcon 5.0; please use str.isascii() instead.'
+)(str.isascii)
