@@ -128,7 +128,7 @@ class _ClosingIterator:
 
     def close(self) -> None:
         close = getattr(self._stream, 'close', None)
-        if close is not None:
+        if callable(close):  # some file-likes have a non-callable "close" attribute
             close()
 
 

@@ -247,7 +247,7 @@ class ResponseSenderMixin:
         if stream is None:
             return
         close = getattr(stream, 'aclose', None) or getattr(stream, 'close', None)
-        if close is not None:
+        if callable(close):  # some file-likes have a non-callable "close" attribute
             result = close()
             if isawaitable(result):
                 await result
