@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _log
     path = os.environ.get('LANNER_CONFORMANCE_LOG')
     if path:
-        _log = open(path, 'a', encoding='utf-8')  # noqa: SIM115 - lives as long as the session
+        _log = open(path, 'a', encoding='utf-8')  # closed in pytest_unconfigure
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -112,7 +112,9 @@ def _restore_platform(saved: list[object]) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
     environ = dict(os.environ)
     try:
         return (yield)

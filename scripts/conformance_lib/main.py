@@ -2,7 +2,7 @@
 
     scripts/falcon-conformance                 # the whole suite against lanner, with the ratchet
     scripts/falcon-conformance tests/test_hello.py -- -k basic
-    scripts/falcon-conformance --target falcon # the reference run, against real (pure-Python) Falcon
+    scripts/falcon-conformance --target falcon # reference run: real, pure-Python Falcon
 
 The run goes in rounds: pytest runs in a child process with the isolation plugin, which logs
 each test's start and outcome. If pytest dies (an INTERNALERROR, a crash, a hard timeout), the
@@ -126,7 +126,9 @@ def run_rounds(
         tail = '\n'.join(proc.stdout.splitlines()[-15:])
         if running is None:
             if progress == 0:
-                raise SystemExit(f'pytest stopped (exit {proc.returncode}) without progress:\n{tail}')
+                raise SystemExit(
+                    f'pytest stopped (exit {proc.returncode}) without progress:\n{tail}'
+                )
             continue
         print(f'round {round_number}: pytest died (exit {proc.returncode}) while running {running};'
               f' recording it as failed and resuming.\n{tail}', flush=True)  # fmt: skip
@@ -152,19 +154,42 @@ def print_report(outcomes: dict[str, str]) -> Counter[str]:
     return totals
 
 
-def parity(outcomes: dict[str, str]) -> str | None:
-    """How many of the tests that pass on real Falcon pass on lanner, if a reference run exists."""
-    reference_file = cache_dir() / 'reference-outcomes.json'
-    if not reference_file.exists():
-        return None
-    reference = json.loads(reference_file.read_text(encoding='utf-8'))
+def reference_file() -> Path:
+    return cache_dir() / f'reference-outcomes-{FALCON_VERSION}.json'
+
+
+def run_suite(
+    target: str, sdist: Path, selection: list[str], pytest_args: list[str], timeout: int
+) -> dict[str, str]:
+    if target == 'falcon':
+        python = reference_python()
+    else:
+        python = sys.executable
+        ensure_requirements(python)
+    with tempfile.TemporaryDirectory(prefix='falcon-suite-') as tmp:
+        workdir = unpack(sdist, Path(tmp))
+        return run_rounds(python, workdir, selection, pytest_args, target, timeout)
+
+
+def reference_outcomes(sdist: Path, timeout: int, refresh: bool = False) -> dict[str, str]:
+    """The whole suite's outcomes on real Falcon: cached, or run now (a few minutes)."""
+    path = reference_file()
+    if path.exists() and not refresh:
+        return dict(json.loads(path.read_text(encoding='utf-8')))
+    print(f'reference run: the whole suite against real Falcon {FALCON_VERSION}', flush=True)
+    outcomes = run_suite('falcon', sdist, [], [], timeout)
+    path.write_text(json.dumps(outcomes, sort_keys=True), encoding='utf-8')
+    return outcomes
+
+
+def parity(outcomes: dict[str, str], reference: dict[str, str]) -> tuple[float, str]:
+    """The share of the tests that pass on real Falcon which pass on lanner, and a summary."""
     passing = [nodeid for nodeid, outcome in reference.items() if outcome == 'passed']
     ok = sum(1 for nodeid in passing if outcomes.get(nodeid) == 'passed')
-    missing = [n for n in passing if n not in outcomes]
-    note = f' ({len(missing)} not run here)' if missing else ''
-    return (
+    share = 100 * ok / max(len(passing), 1)
+    return share, (
         f'Falcon parity: {ok} of the {len(passing)} tests that pass on Falcon {FALCON_VERSION} '
-        f'pass on lanner ({100 * ok / max(len(passing), 1):.2f}%){note}'
+        f'pass on lanner ({share:.2f}%)'
     )
 
 
@@ -173,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('selection', nargs='*', help='test files or node ids (default: all)')
     parser.add_argument('--target', choices=('lanner', 'falcon'), default='lanner')
     parser.add_argument('--no-ratchet', action='store_true', help='report only')
+    parser.add_argument(
+        '--min-parity', type=float, metavar='PERCENT',
+        help='fail unless this share of the tests passing on real Falcon pass on lanner '
+        '(runs the reference first when it is not cached)',
+    )  # fmt: skip
     parser.add_argument('--timeout', type=int, default=60, help='seconds per test')
     parser.add_argument('--json', type=Path, help='write node id -> outcome here')
     parser.add_argument('--show-failures', action='store_true', help='list every failing test')
@@ -183,52 +213,50 @@ def main(argv: list[str] | None = None) -> int:
     args, pytest_args = parser.parse_known_args(argv)
     if '--' in pytest_args:
         pytest_args.remove('--')
+    whole = not (args.selection or pytest_args)
 
     started = time.monotonic()
     sdist = fetch_sdist()
-    if args.target == 'falcon':
-        python = reference_python()
-    else:
-        python = sys.executable
-        ensure_requirements(python)
     if args.unpack_to:
         unpack(sdist, args.unpack_to)
         print(f'cd {args.unpack_to} && PYTHONPATH={HERE} python -m pytest -p isolation tests/...')
         return 0
-    with tempfile.TemporaryDirectory(prefix='falcon-suite-') as tmp:
-        workdir = unpack(sdist, Path(tmp))
-        outcomes = run_rounds(
-            python, workdir, args.selection, pytest_args, args.target, args.timeout
-        )
+    reference = None
+    if args.min_parity is not None and whole:
+        reference = reference_outcomes(sdist, args.timeout)
+    if args.target == 'falcon' and whole:
+        outcomes = reference_outcomes(sdist, args.timeout, refresh=True)
+    else:
+        outcomes = run_suite(args.target, sdist, args.selection, pytest_args, args.timeout)
     totals = print_report(outcomes)
     if args.json:
         args.json.write_text(json.dumps(outcomes, indent=1, sort_keys=True), encoding='utf-8')
     elapsed = time.monotonic() - started
     failed = totals['failed'] + totals['error']
+    skipped = totals['skipped'] + totals['xfailed']
     if args.show_failures:
         for nodeid in sorted(n for n, o in outcomes.items() if o in FAILING):
             print(f'FAILED {nodeid}')
     if args.target == 'falcon':
-        if not (args.selection or pytest_args):  # only a whole run is a reference
-            (cache_dir() / 'reference-outcomes.json').write_text(
-                json.dumps(outcomes, sort_keys=True), encoding='utf-8'
-            )
         print(f'\nreference run against Falcon {FALCON_VERSION} took {elapsed:.0f} s')
-        print(f'{totals["passed"]} passed, {failed} failed')
+        print(f'{totals["passed"]} passed, {failed} failed, {skipped} skipped')
         return 0
     status = 0
     if not args.no_ratchet:
-        partial = bool(args.selection) or bool(pytest_args)
-        problems = check_ratchet(outcomes, load_expected(), partial=partial)
+        problems = check_ratchet(outcomes, load_expected(), partial=not whole)
         for problem in problems:
             print(problem)
         status = 1 if problems else 0
         print(f'\nratchet: {"FAILED" if problems else "ok"} ({len(problems)} problems)')
-    line = parity(outcomes)
-    if line:
+    if reference is None and whole and reference_file().exists():
+        reference = reference_outcomes(sdist, args.timeout)
+    if reference is not None:
+        share, line = parity(outcomes, reference)
         print(line)
+        if args.min_parity is not None and share < args.min_parity:
+            print(f'parity below the required {args.min_parity:.2f}%')
+            status = 1
     print(f'conformance run took {elapsed:.0f} s')
-    skipped = totals['skipped'] + totals['xfailed']
     print(f'{totals["passed"]} passed, {failed} failed, {skipped} skipped')
     return status
 

@@ -15,9 +15,10 @@ SDIST_SHA256 = '9f3ffbddc8baed4573295642eddb18a37eea37baba9f20c5be379c8b3d3d79e6
 SDIST_NAME = f'falcon-{FALCON_VERSION}.tar.gz'
 
 # What the suite needs from the sdist: its tests, the examples some tests load, and the pytest
-# configuration (markers, warning filters) in pyproject.toml. Falcon's own package is never
+# configuration (markers, warning filters) in pyproject.toml, and two files a static-route test
+# serves (LICENSE, README.rst). Falcon's own package is never
 # unpacked, so `import falcon` can only find what the runner provides.
-_MEMBERS = ('tests/', 'examples/', 'pyproject.toml')
+_MEMBERS = ('tests/', 'examples/', 'pyproject.toml', 'LICENSE', 'README.rst')
 
 
 def cache_dir() -> Path:
