@@ -16,8 +16,13 @@ import lanner
 import lanner.falcon
 
 
-def run_python(code: str, *, site: bool = True, extra_path: list[str] | None = None,
-               env: dict[str, str] | None = None) -> dict[str, object]:
+def run_python(
+    code: str,
+    *,
+    site: bool = True,
+    extra_path: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter; it prints one JSON object, which is returned.
 
     With ``site=False`` the interpreter sees only lanner's own source directories (and
@@ -36,7 +41,10 @@ def run_python(code: str, *, site: bool = True, extra_path: list[str] | None = N
     elif extra_path:
         environment['PYTHONPATH'] = os.pathsep.join(extra_path)
     out = subprocess.run(
-        [*args, '-c', code], capture_output=True, text=True, env=environment,
+        [*args, '-c', code],
+        capture_output=True,
+        text=True,
+        env=environment,
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
@@ -44,11 +52,20 @@ def run_python(code: str, *, site: bool = True, extra_path: list[str] | None = N
 
 
 def test_public_names_are_pinned() -> None:
-    assert sorted(lanner.falcon.__all__) == sorted((
-        'ASGIRouteMiddleware', 'DISABLE_VARIABLE', 'FALCON_API_VERSION', 'FalconAliasFinder',
-        'FalconShadowedWarning', 'RouteTemplate', '__version__', 'install', 'is_enabled',
-        'uninstall',
-    ))
+    assert sorted(lanner.falcon.__all__) == sorted(
+        (
+            'ASGIRouteMiddleware',
+            'DISABLE_VARIABLE',
+            'FALCON_API_VERSION',
+            'FalconAliasFinder',
+            'FalconShadowedWarning',
+            'RouteTemplate',
+            '__version__',
+            'install',
+            'is_enabled',
+            'uninstall',
+        )
+    )
 
 
 def test_falcon_names_are_lanner_objects() -> None:
@@ -124,7 +141,8 @@ def test_the_pth_file_installs_the_alias_at_startup() -> None:
 
 @pytest.mark.parametrize('value', ['0', 'off', 'False', 'no'])
 def test_switch_off_variable(value: str) -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import json, sys
         finders = [type(f).__name__ for f in sys.meta_path]
         import lanner
@@ -134,19 +152,24 @@ def test_switch_off_variable(value: str) -> None:
         except ImportError:
             same = False
         print(json.dumps({'alias': 'FalconAliasFinder' in finders, 'lanner': same}))
-    """, env={'LANNER_FALCON': value})
+    """,
+        env={'LANNER_FALCON': value},
+    )
     # The real falcon (a dependency of some add-ons) or nothing at all, never lanner.
     assert out == {'alias': False, 'lanner': False}
 
 
 def test_no_warning_without_a_real_falcon() -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import json, warnings
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
             import falcon
         print(json.dumps([str(w.category.__name__) for w in caught]))
-    """, site=False)
+    """,
+        site=False,
+    )
     assert out == []
 
 
@@ -154,7 +177,8 @@ def test_shadowing_a_real_falcon_warns_and_lanner_wins(tmp_path: Path) -> None:
     fake = tmp_path / 'falcon'
     fake.mkdir()
     (fake / '__init__.py').write_text("__version__ = '0.0.fake'\nFAKE = True\n")
-    out = run_python("""
+    out = run_python(
+        """
         import json, warnings
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')
@@ -164,7 +188,10 @@ def test_shadowing_a_real_falcon_warns_and_lanner_wins(tmp_path: Path) -> None:
             'lanner': falcon.App is lanner.App,
             'fake': hasattr(falcon, 'FAKE'),
         }))
-    """, site=False, extra_path=[str(tmp_path)])
+    """,
+        site=False,
+        extra_path=[str(tmp_path)],
+    )
     assert out['lanner'] is True and out['fake'] is False
     warnings = out['warnings']
     assert isinstance(warnings, list) and len(warnings) == 1
@@ -176,15 +203,21 @@ def test_shadowing_a_real_falcon_warns_and_lanner_wins(tmp_path: Path) -> None:
 def test_switched_off_the_real_falcon_answers(tmp_path: Path) -> None:
     (tmp_path / 'falcon').mkdir()
     (tmp_path / 'falcon' / '__init__.py').write_text("__version__ = '0.0.fake'\n")
-    out = run_python("""
+    out = run_python(
+        """
         import json, falcon
         print(json.dumps(falcon.__version__))
-    """, site=False, extra_path=[str(tmp_path)], env={'LANNER_FALCON': '0'})
+    """,
+        site=False,
+        extra_path=[str(tmp_path)],
+        env={'LANNER_FALCON': '0'},
+    )
     assert out == '0.0.fake'
 
 
 def test_metadata_stand_in_when_no_real_falcon_is_installed() -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import json, importlib.metadata as md
         dist = md.distribution('falcon')
         print(json.dumps({
@@ -194,7 +227,9 @@ def test_metadata_stand_in_when_no_real_falcon_is_installed() -> None:
             'listed': [d.metadata['Name'] for d in md.distributions()
                        if (d.metadata['Name'] or '').lower() == 'falcon'],
         }))
-    """, site=False)
+    """,
+        site=False,
+    )
     assert out == {'version': '4.4.0', 'also': '4.4.0', 'files': None, 'listed': []}
 
 
@@ -202,15 +237,20 @@ def test_metadata_of_a_real_falcon_wins(tmp_path: Path) -> None:
     info = tmp_path / 'falcon-3.1.3.dist-info'
     info.mkdir()
     (info / 'METADATA').write_text('Metadata-Version: 2.1\nName: falcon\nVersion: 3.1.3\n')
-    out = run_python("""
+    out = run_python(
+        """
         import json, importlib.metadata as md
         print(json.dumps(md.version('falcon')))
-    """, site=False, extra_path=[str(tmp_path)])
+    """,
+        site=False,
+        extra_path=[str(tmp_path)],
+    )
     assert out == '3.1.3'
 
 
 def test_metadata_without_the_alias_knows_no_stand_in() -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import json, importlib.metadata as md
         import lanner.falcon
         lanner.falcon.uninstall()
@@ -220,12 +260,15 @@ def test_metadata_without_the_alias_knows_no_stand_in() -> None:
         except md.PackageNotFoundError:
             found = False
         print(json.dumps(found))
-    """, site=False)
+    """,
+        site=False,
+    )
     assert out is False
 
 
 def test_uninstall_forgets_the_alias() -> None:
-    out = run_python("""
+    out = run_python(
+        """
         import json, sys
         import falcon, lanner.falcon
         lanner.falcon.uninstall()
@@ -236,7 +279,9 @@ def test_uninstall_forgets_the_alias() -> None:
         except ImportError:
             again = False
         print(json.dumps({'gone': gone, 'again': again}))
-    """, site=False)
+    """,
+        site=False,
+    )
     assert out == {'gone': True, 'again': False}
 
 

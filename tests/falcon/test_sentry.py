@@ -103,13 +103,15 @@ def test_wsgi_app_runs_sentrys_middleware(sentry: CapturingTransport) -> None:
 
     app = falcon.App()
     stacks = app._middleware
-    assert any(isinstance(getattr(m, '__self__', None), SentryFalconMiddleware)
-               for m in stacks.resource)
+    assert any(
+        isinstance(getattr(m, '__self__', None), SentryFalconMiddleware) for m in stacks.resource
+    )
     assert app._unprepared_middleware == []
 
 
-async def test_unhandled_error_is_an_event(sentry: CapturingTransport, asgi: bool,
-                                           send: Any) -> None:
+async def test_unhandled_error_is_an_event(
+    sentry: CapturingTransport, asgi: bool, send: Any
+) -> None:
     response = await send(build(asgi), 'GET', '/things/boom', headers={'X-Probe': 'yes'})
     assert response.status_code == 500
     sentry_sdk.flush()
@@ -127,8 +129,9 @@ async def test_unhandled_error_is_an_event(sentry: CapturingTransport, asgi: boo
     assert span['attributes']['http.response.status_code']['value'] == 500
 
 
-async def test_parsed_json_body_is_reported(sentry: CapturingTransport, asgi: bool,
-                                            send: Any) -> None:
+async def test_parsed_json_body_is_reported(
+    sentry: CapturingTransport, asgi: bool, send: Any
+) -> None:
     response = await send(build(asgi), 'POST', '/things/7', json={'colour': 'teal'})
     assert response.status_code == 500
     sentry_sdk.flush()
@@ -138,8 +141,9 @@ async def test_parsed_json_body_is_reported(sentry: CapturingTransport, asgi: bo
         assert event['request']['data'] == {'colour': 'teal'}
 
 
-async def test_success_is_a_transaction_without_event(sentry: CapturingTransport, asgi: bool,
-                                                      send: Any) -> None:
+async def test_success_is_a_transaction_without_event(
+    sentry: CapturingTransport, asgi: bool, send: Any
+) -> None:
     response = await send(build(asgi), 'GET', '/things/42')
     assert response.status_code == 200
     sentry_sdk.flush()
@@ -150,8 +154,9 @@ async def test_success_is_a_transaction_without_event(sentry: CapturingTransport
     assert span['attributes']['http.response.status_code']['value'] == 200
 
 
-async def test_client_errors_are_not_events(sentry: CapturingTransport, asgi: bool,
-                                            send: Any) -> None:
+async def test_client_errors_are_not_events(
+    sentry: CapturingTransport, asgi: bool, send: Any
+) -> None:
     response = await send(build(asgi), 'GET', '/nowhere')
     assert response.status_code == 404
     sentry_sdk.flush()

@@ -164,7 +164,9 @@ class FalconAliasFinder(importlib.abc.MetaPathFinder):
         is_package = hasattr(module, '__path__')
         return importlib.machinery.ModuleSpec(fullname, _AliasLoader(module), is_package=is_package)
 
-    def find_distributions(self, context: DistributionFinder.Context | None = None) -> Iterable[Any]:
+    def find_distributions(
+        self, context: DistributionFinder.Context | None = None
+    ) -> Iterable[Any]:
         """Answer ``importlib.metadata.version('falcon')`` when no real falcon is installed.
 
         Add-ons check the distribution before they patch (OpenTelemetry's instrumentors refuse
