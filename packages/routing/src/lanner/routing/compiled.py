@@ -49,11 +49,11 @@ RouteMatch = tuple[object, dict[str, Callable[..., Any]], dict[str, Any], str]
 
 _CONVERTER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
 
-# Falcon's name and named groups (fname, cname, argstr) for one ``{field:converter(args)}`` in a
+# Falcon's name, group numbering (1: the whole field, 2: fname) and named groups for one ``{field:converter(args)}`` in a
 # template. The router parses templates itself (_template); this exists for add-ons that import it
 # from falcon.routing.compiled to read templates (spectree, docs/ecosystem.md).
 _FIELD_PATTERN = re.compile(
-    r'\{(?P<fname>[^}:(]*)(?::(?P<cname>[^}(]*)(?:\((?P<argstr>[^}]*)\))?)?\}'
+    r'\{((?P<fname>[^}:(]*)(?::(?P<cname>[^}(]*)(?:\((?P<argstr>[^}]*)\))?)?)\}'
 )
 
 # Until the routes are compiled, router.find runs this stand-in, which compiles them first.
