@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MEMBERS = ('routing', 'websocket', 'sse', 'testing', 'channels')
+MEMBERS = ('routing', 'websocket', 'sse', 'testing', 'channels', 'falcon')
 
 
 @pytest.mark.parametrize('member', MEMBERS)
