@@ -76,9 +76,9 @@ class TestConstruction:
         assert route.prefix == '/static/'
 
     def test_fallback_must_exist(self, tree: Path) -> None:
-        with pytest.raises(ValueError, match='does not exist'):
+        with pytest.raises(ValueError, match=r"fallback_filename 'missing\.html' does not name"):
             StaticRoute('/static', str(tree), fallback_filename='missing.html')
-        with pytest.raises(ValueError, match='does not exist'):
+        with pytest.raises(ValueError, match='not a regular file'):
             StaticRoute('/static', str(tree), fallback_filename='sub')
         route = StaticRoute('/static', str(tree), fallback_filename='index.html')
         assert route.fallback_filename == str(tree / 'index.html')
@@ -336,21 +336,23 @@ class TestFallback:
 
 
 @pytest.fixture
-def no_open(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    opened: list[str] = []
-    real_open = os.open
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The files the static route opens (through io.open, as Falcon's route does)."""
+    files: list[Any] = []
+    real_open = io.open
 
-    def recording_open(path: Any, *args: Any, **kwargs: Any) -> int:
-        opened.append(os.fspath(path))
-        return real_open(path, *args, **kwargs)
+    def recording_open(path: Any, mode: str) -> Any:
+        file = real_open(path, mode)
+        files.append((os.fspath(path), file))
+        return file
 
-    monkeypatch.setattr(static.os, 'open', recording_open)
-    return opened
+    monkeypatch.setattr(static.io, 'open', recording_open)
+    return files
 
 
 class TestHead:
-    def test_head_reports_length_without_opening_the_file(
-        self, serve: Callable[..., Client], tree: Path, no_open: list[str]
+    def test_head_reports_length_and_closes_the_file(
+        self, serve: Callable[..., Client], tree: Path, opened: list[Any]
     ) -> None:
         result = serve().head('/static/a.txt')
         assert result.status_code == 200
@@ -358,18 +360,31 @@ class TestHead:
         assert result.headers['content-length'] == str(len(CONTENT))
         assert result.headers['content-type'] == 'text/plain'
         assert 'etag' in result.headers
-        assert not [p for p in no_open if p.endswith('a.txt')]
+        assert [path for path, _ in opened] == [str(tree / 'a.txt')]
+        assert all(file.closed for _, file in opened)
 
-    def test_head_with_range(self, serve: Callable[..., Client], no_open: list[str]) -> None:
+    def test_head_with_range(self, serve: Callable[..., Client], opened: list[Any]) -> None:
         result = serve().head('/static/a.txt', headers={'Range': 'bytes=0-1'})
         assert result.status_code == 206
         assert result.headers['content-length'] == '2'
         assert result.headers['content-range'] == 'bytes 0-1/11'
-        assert not [p for p in no_open if p.endswith('a.txt')]
+        assert all(file.closed for _, file in opened)
 
-    def test_get_does_open_it(self, serve: Callable[..., Client], no_open: list[str]) -> None:
+    def test_not_modified_closes_the_file(
+        self, serve: Callable[..., Client], opened: list[Any]
+    ) -> None:
+        client = serve()
+        etag = client.get('/static/a.txt').headers['etag']
+        assert client.get('/static/a.txt', headers={'If-None-Match': etag}).status_code == 304
+        assert len(opened) == 2
+        assert all(file.closed for _, file in opened)
+
+    def test_get_reads_it_and_closes_it(
+        self, serve: Callable[..., Client], opened: list[Any]
+    ) -> None:
         assert serve().get('/static/a.txt').content == CONTENT
-        assert [p for p in no_open if p.endswith('a.txt')]
+        assert len(opened) == 1
+        assert all(file.closed for _, file in opened)
 
 
 class TestConditional:
@@ -382,14 +397,14 @@ class TestConditional:
 
     @pytest.mark.parametrize('form', ['{}', 'W/{}', '"other", {}', '*'])
     def test_if_none_match_hit_is_304(
-        self, serve: Callable[..., Client], tree: Path, form: str, no_open: list[str]
+        self, serve: Callable[..., Client], tree: Path, form: str, opened: list[Any]
     ) -> None:
         header = form.format(self.etag(tree))
         result = serve().get('/static/a.txt', headers={'If-None-Match': header})
         assert result.status_code == 304
         assert result.content == b''
         assert result.headers['etag'] == self.etag(tree)
-        assert not [p for p in no_open if p.endswith('a.txt')]
+        assert all(file.closed for _, file in opened)
 
     def test_if_none_match_miss_is_200(self, serve: Callable[..., Client]) -> None:
         result = serve().get('/static/a.txt', headers={'If-None-Match': '"0-0", "x"'})
@@ -613,3 +628,41 @@ class TestAsyncFilesystemPlacement:
         result = Client(app).get('/static/a.txt')
         assert (result.status_code, result.content) == (200, CONTENT)
         assert calls == ['_serve_file']
+
+
+class TestCalledDirectly:
+    """A route called outside an App leaves its body in ``resp.stream``, as Falcon's does."""
+
+    @pytest.mark.parametrize('size', [11, 200 * 1024])
+    def test_asgi_route_leaves_a_readable_stream(self, tree: Path, size: int) -> None:
+        from lanner import testing
+        import lanner.asgi
+
+        payload = bytes(range(256)) * (size // 256) + b'x' * (size % 256)
+        (tree / 'payload.bin').write_bytes(payload)
+        route = StaticRouteAsync('/static', str(tree))
+
+        async def main() -> bytes:
+            req = testing.create_asgi_req(path='/static/payload.bin')
+            resp = lanner.asgi.Response()
+            await route(req, resp)
+            assert resp.data is None
+            assert resp.content_length == str(size)
+            chunks = [await resp.stream.read(4096)]
+            chunks.append(await resp.stream.read())
+            assert await resp.stream.read() == b''
+            await resp.stream.close()
+            return b''.join(chunks)
+
+        assert asyncio.run(main()) == payload
+
+    def test_wsgi_route_leaves_a_readable_stream(self, tree: Path) -> None:
+        import lanner
+        from lanner import testing
+
+        route = StaticRoute('/static', str(tree))
+        req = testing.create_req(path='/static/a.txt')
+        resp = lanner.Response()
+        route(req, resp)
+        assert resp.stream.read() == CONTENT
+        resp.stream.close()

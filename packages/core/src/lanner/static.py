@@ -6,9 +6,10 @@ Invariants (security first; every refusal is a 404 so probing learns nothing):
   lexically (no ``..`` escape, no absolute remainder, no backslashes, control characters,
   Windows-special characters or over-long names), then resolved with :func:`os.path.realpath`
   and checked to still lie inside the resolved directory, so symlinks pointing outside are
-  refused. The file is opened with ``O_NOFOLLOW``/``O_NONBLOCK`` and its identity re-checked
-  with ``fstat`` so a swapped path or a FIFO can neither leak data nor hang the worker.
-* HEAD and conditional hits (304) never open the file; only ``stat`` runs.
+  refused. Whatever exists but is not a regular file (a FIFO would block ``open()``, a device,
+  a directory) is refused before it is opened; size and modification time come from ``fstat``
+  of the opened file. (Falcon's calls, ``io.open(path, 'rb')`` then ``os.fstat``, are kept.)
+* HEAD and conditional hits (304) open the file only to ``fstat`` it, and close it at once.
 * The body is a bounded reader: it never yields more than the ``Content-Length`` announced,
   even if the file grows while it is being sent, and it reads in chunks the server asks for.
 * The async flavour serves small files from the event loop while the filesystem answers from
@@ -23,6 +24,7 @@ Invariants (security first; every refusal is a 404 so probing learns nothing):
 from __future__ import annotations
 
 from datetime import datetime, timezone
+import io
 import logging
 import os
 import re
@@ -39,13 +41,6 @@ __all__ = ('StaticRoute', 'StaticRouteAsync')
 # characters Windows forbids or treats specially, and backslash (a separator on Windows).
 _DISALLOWED = re.compile('[\x00-\x1f\x7f-\x9f\ufffd~?<>:*|\'"\\\\]')
 _CHUNK = 64 * 1024
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, 'O_NONBLOCK', 0)
-    | getattr(os, 'O_NOFOLLOW', 0)
-    | getattr(os, 'O_CLOEXEC', 0)
-    | getattr(os, 'O_BINARY', 0)
-)
 
 
 # Files up to this size are read whole on ASGI; larger ones are streamed from the executor.
@@ -135,6 +130,34 @@ class _AsyncBoundedReader:
         await _in_executor(self._reader.close)
 
 
+class _AsyncBytesReader:
+    """An async reader over a small file already read into memory (no executor hop)."""
+
+    __slots__ = ('_data', '_position')
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._position = 0
+
+    async def read(self, size: int | None = -1) -> bytes:
+        start = self._position
+        end = len(self._data) if size is None or size < 0 else min(start + size, len(self._data))
+        self._position = end
+        return self._data[start:end]
+
+    def __aiter__(self) -> _AsyncBytesReader:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data = await self.read(_CHUNK)
+        if not data:
+            raise StopAsyncIteration
+        return data
+
+    async def close(self) -> None:
+        self._data = b''
+
+
 async def _in_executor(func: Any, *args: Any) -> Any:
     import asyncio  # already imported by any running event loop; kept out of `import lanner`
 
@@ -188,8 +211,8 @@ class StaticRoute:
             fallback = os.path.normpath(os.path.join(directory, fallback_filename))
             if not os.path.isfile(fallback):
                 raise ValueError(
-                    f'The fallback file {fallback_filename!r} does not exist in {directory!r} '
-                    '(or is not a regular file).'
+                    f'The fallback_filename {fallback_filename!r} does not name a file in '
+                    f'{directory!r} (it is missing or not a regular file).'
                 )
 
         self._prefix = prefix if prefix.endswith('/') else prefix + '/'
@@ -252,50 +275,47 @@ class StaticRoute:
             raise HTTPNotFound()
         return os.path.join(self._directory, normalized)
 
-    def _locate(self, file_path: str | None) -> tuple[str, os.stat_result]:
-        """Resolve the file to serve (falling back if configured) and ``stat`` it."""
+    def _open_requested(self, file_path: str | None) -> tuple[str, BinaryIO, os.stat_result]:
+        """Open the file to serve (falling back if configured): its path, file and ``fstat``."""
         if file_path is not None:
             try:
-                return self._stat_regular(file_path, contained=True)
+                return self._open_regular(file_path, contained=True)
             except _NotServable:
                 if self._fallback_filename is None:
                     raise HTTPNotFound() from None
         assert self._fallback_filename is not None
         try:
-            return self._stat_regular(self._fallback_filename, contained=False)
+            return self._open_regular(self._fallback_filename, contained=False)
         except _NotServable:
             raise HTTPNotFound() from None
 
-    def _stat_regular(self, file_path: str, contained: bool) -> tuple[str, os.stat_result]:
+    def _open_regular(
+        self, file_path: str, contained: bool
+    ) -> tuple[str, BinaryIO, os.stat_result]:
         try:
             real = os.path.realpath(file_path)
             if contained and not _inside(real, os.path.realpath(self._directory)):
                 raise _NotServable(file_path)
-            info = os.stat(real)
+            # open() of a FIFO would block until a writer appears, and a device or directory is
+            # nothing to serve: refuse whatever exists but is no regular file before opening.
+            # A missing path is left for open() to report (it is the authority on races).
+            try:
+                kind = os.stat(real).st_mode
+            except FileNotFoundError:
+                pass
+            else:
+                if not stat.S_ISREG(kind):
+                    raise _NotServable(file_path)
+            # io.open, as Falcon's static route calls it, so code that patches it keeps working.
+            file = io.open(real, 'rb')  # noqa: UP020
         except (OSError, ValueError) as exc:
             raise _NotServable(file_path) from exc
-        if not stat.S_ISREG(info.st_mode):
-            raise _NotServable(file_path)
-        return real, info
-
-    @staticmethod
-    def _open(real: str, info: os.stat_result) -> BinaryIO:
         try:
-            fd = os.open(real, _OPEN_FLAGS)
-        except OSError:
-            raise HTTPNotFound() from None
-        try:
-            opened = os.fstat(fd)
-            if (
-                not stat.S_ISREG(opened.st_mode)
-                or opened.st_ino != info.st_ino
-                or opened.st_dev != info.st_dev
-            ):
-                raise HTTPNotFound()
-            return os.fdopen(fd, 'rb')
-        except BaseException:
-            os.close(fd)
-            raise
+            info = os.fstat(file.fileno())
+        except OSError as exc:
+            file.close()
+            raise _NotServable(file_path) from exc
+        return real, file, info
 
     # ------------------------------------------------------------------ response
 
@@ -358,15 +378,21 @@ class StaticRoute:
     def _body_reader(self, req: Any, resp: Any) -> tuple[BoundedReader, int] | None:
         """Locate the file and set every header; return the body's reader and length, or None
         when there is no body to send (304, HEAD)."""
-        real, info = self._locate(self._requested_file(req.path))
-        body = self._prepare(req, resp, real, info)
+        real, file, info = self._open_requested(self._requested_file(req.path))
+        try:
+            body = self._prepare(req, resp, real, info)
+        except BaseException:
+            file.close()
+            raise
         if body is None:
+            file.close()
             return None
         offset, length = body
         if req.method == 'HEAD':
+            file.close()
             resp.set_header('Content-Length', str(length))
             return None
-        return BoundedReader(self._open(real, info), length, offset), length
+        return BoundedReader(file, length, offset), length
 
     def __call__(self, req: Any, resp: Any, **kwargs: Any) -> None:
         """Serve the file for ``req.path`` (any method; OPTIONS answers ``Allow: GET``)."""
@@ -460,4 +486,5 @@ class StaticRouteAsync(StaticRoute):
                 chunks.append(chunk)
         finally:
             reader.close()
-        resp.data = b''.join(chunks)
+        # A stream, as Falcon's route leaves it (code that calls the route reads resp.stream).
+        resp.set_stream(_AsyncBytesReader(b''.join(chunks)), length)
