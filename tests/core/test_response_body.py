@@ -11,6 +11,7 @@ from typing import Any
 
 from _reqresp import run
 import pytest
+from support.harness import Client
 
 import lanner
 from lanner import errors
@@ -206,12 +207,26 @@ def test_asgi_stream_accepts_async_sync_and_readable() -> None:
     run(gen.aclose())
 
 
-def test_asgi_stream_rejects_generator_function_and_junk() -> None:
-    resp = lanner.asgi.Response()
-    with pytest.raises(TypeError, match='generator function'):
-        resp.stream = _agen
-    with pytest.raises(TypeError, match=r'Response\.stream'):
-        resp.stream = 42
+@pytest.mark.parametrize(
+    ('stream', 'message'), [(_agen, 'generator function'), (42, r'Response\.stream must be')]
+)
+def test_asgi_unusable_stream_is_a_type_error_when_sent(stream: Any, message: str) -> None:
+    # As in Falcon: accepted when assigned, refused (before the response starts) when sent; the
+    # TypeError goes to the server and to the error reporter, not to the error handlers.
+    reported: list[tuple[type[BaseException], bool]] = []
+
+    class Resource:
+        async def on_get(self, req: Any, resp: Any) -> None:
+            resp.stream = stream
+
+    app = lanner.asgi.App()
+    app.add_route('/', Resource())
+    app.set_error_reporter(
+        lambda req, error, params, handled: reported.append((type(error), handled))
+    )
+    with pytest.raises(TypeError, match=message):
+        Client(app).get('/')
+    assert reported == [(TypeError, False)]
 
 
 def test_asgi_sse_validation() -> None:

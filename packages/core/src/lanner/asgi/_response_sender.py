@@ -21,7 +21,7 @@ Invariants (see also :mod:`lanner.asgi.app`):
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from inspect import isawaitable
+from inspect import isasyncgenfunction, isawaitable
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -113,6 +113,8 @@ class ResponseSenderMixin:
             elif stream is None:
                 headers['content-length'] = '0'
                 data = b''
+            if stream is not None:
+                _check_stream(stream)
             if sse is None:
                 start = {
                     'type': 'http.response.start',
@@ -257,6 +259,26 @@ class ResponseSenderMixin:
             await self._close_stream(stream)
         except Exception:
             pass  # best effort: the stream is discarded after another failure
+
+
+def _check_stream(stream: Any) -> None:
+    """Refuse a ``resp.stream`` that cannot be iterated, before the response starts.
+
+    Checked here rather than when assigned, as in Falcon (whose TypeError comes out of the App
+    while the body is sent): the exception is reported unhandled and reaches the server.
+    """
+    if isasyncgenfunction(stream):
+        raise TypeError(
+            'The object assigned to Response.stream is an async generator function; assign the '
+            'generator object it returns instead, e.g. resp.stream = emitter() rather than '
+            'resp.stream = emitter.'
+        )
+    if not (hasattr(stream, 'read') or hasattr(stream, '__aiter__') or hasattr(stream, '__iter__')):
+        raise TypeError(
+            'Response.stream must be an async iterable of bytes (a generator or an object with '
+            'an __aiter__ method), an object with a read(size) method, or an iterable of bytes; '
+            f'got {type(stream).__name__}.'
+        )
 
 
 def _body_received(req: Any) -> bool:

@@ -56,16 +56,8 @@ class Response(_response.Response):
 
     @stream.setter
     def stream(self, value: Any) -> None:
-        if value is not None:
-            if isasyncgenfunction(value):
-                raise TypeError(_GENERATOR_FUNCTION_HINT.format(attr='stream'))
-            if not (
-                hasattr(value, 'read') or hasattr(value, '__aiter__') or hasattr(value, '__iter__')
-            ):
-                raise TypeError(
-                    'Response.stream must be an async iterable of bytes, an object with an async '
-                    f'read(size) method, or an iterable of bytes; got {type(value).__name__}.'
-                )
+        # Not validated here: as in Falcon, an unusable stream is a TypeError when the response
+        # is sent (see lanner.asgi._response_sender), which reaches the server.
         self._stream = value
 
     @property
@@ -171,6 +163,9 @@ class Response(_response.Response):
             ValueError: A header value cannot be encoded as latin-1.
         """
         headers = self._headers
+        if default_media_type is not None and 'content-type' not in headers:
+            # Stored, not only sent: as in Falcon, resp.headers shows what went out.
+            headers['content-type'] = default_media_type
         items: list[tuple[bytes, bytes]] = []
         append = items.append
         name_bytes = _NAME_BYTES.get
@@ -180,8 +175,6 @@ class Response(_response.Response):
             # (and with a plain loop: a comprehension is one more frame on Python 3.11).
             for name, value in headers.items():
                 append((name_bytes(name) or name.encode('latin-1'), value.encode('latin-1')))
-            if default_media_type is not None and 'content-type' not in headers:
-                items.append((b'content-type', default_media_type.encode('latin-1')))
             extra = self._extra_headers
             if extra:
                 items.extend((name.encode(), value.encode('latin-1')) for name, value in extra)
