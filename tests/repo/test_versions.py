@@ -17,6 +17,7 @@ VERSION_FILES = {
     'lanner-sse': 'packages/sse/src/lanner/sse/_version.py',
     'lanner-testing': 'packages/testing/src/lanner/testing/_version.py',
     'lanner-channels': 'packages/channels/src/lanner/channels/_version.py',
+    'lanner-falcon': 'packages/falcon/src/lanner/falcon/_version.py',
 }
 
 
