@@ -90,6 +90,17 @@ class TestSimulatorProtocol:
             with pytest.raises(TypeError, match='must be bytes'):
                 await ws.send_data('x')  # type: ignore[arg-type]
 
+    async def test_app_closing_right_after_accepting_still_enters(self) -> None:
+        async def accept_then_fail(scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+            await send({'type': 'websocket.accept'})
+            await send({'type': 'websocket.close', 'code': 1011})
+
+        async with ASGIConductor(accept_then_fail).simulate_ws() as ws:
+            with pytest.raises(WebSocketDisconnected) as info:
+                await ws.receive_text()
+        assert info.value.code == 1011
+
     async def test_app_close_is_seen_by_the_client(self) -> None:
         async with ASGIConductor(echo_ws).simulate_ws() as ws:
             await ws.send_text('queued')

@@ -76,6 +76,8 @@ class ASGIWebSocketSimulator:
         self._disconnect_emitted = False
         self._close_code: int | None = None
         self._close_reason: str | None = None
+        # Set once the app accepted; stays set when the connection closes afterwards.
+        self._was_accepted = False
         self._accepted_subprotocol: str | None = None
         self._accepted_headers: list[tuple[bytes, bytes]] | None = None
         self._to_client: deque[dict[str, Any]] = deque()
@@ -137,6 +139,10 @@ class ASGIWebSocketSimulator:
                 'and any process_request_ws/process_resource_ws middleware for something that '
                 'waits forever before ws.accept() is called.'
             ) from None
+        if self._was_accepted:
+            # The handshake completed, even if the app has closed the connection since (say, it
+            # failed right after accepting): that shows on the next receive, as a disconnect.
+            return
         self._require_accepted()
 
     # ------------------------------------------------------------------ client actions
@@ -375,6 +381,7 @@ class ASGIWebSocketSimulator:
         self._state = _State.ACCEPTED
         self._accepted_subprotocol = subprotocol
         self._accepted_headers = headers
+        self._was_accepted = True
         self._handshake_done.set()
 
     def _deny(self, event: dict[str, Any]) -> None:
