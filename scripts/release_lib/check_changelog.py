@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 import re
 import sys
 
@@ -106,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         except dists.ReleaseHistoryError as exc:
             problems = [str(exc)]
         count = len(fragments(dist)[0])
-        print(f'{dist.name:18} {dist.version():8} {count} fragment(s)', 'FAIL' if problems else 'ok')
+        print(
+            f'{dist.name:18} {dist.version():8} {count} fragment(s)', 'FAIL' if problems else 'ok'
+        )
         for problem in problems:
             print(f'  {problem}')
         failed |= bool(problems)
@@ -114,5 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.path.insert(0, str(Path(__file__).parent))
     sys.exit(main())

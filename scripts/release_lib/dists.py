@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import re
 import subprocess
+
 import tomllib
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +122,9 @@ def discover() -> list[Dist]:
         folder = pyproject.parent.relative_to(ROOT).as_posix()
         version_path = config['tool']['hatch']['version']['path']
         package_dir = str(Path(version_path).parent.relative_to('src').as_posix())
-        dists.append(Dist(config['project']['name'], folder, f'{folder}/{version_path}', package_dir))
+        dists.append(
+            Dist(config['project']['name'], folder, f'{folder}/{version_path}', package_dir)
+        )
     return dists
 
 
@@ -160,9 +163,7 @@ def packaging_tables(text: str) -> dict[str, object]:
 
 
 def git(*args: str, check: bool = True) -> str:
-    result = subprocess.run(
-        ['git', *args], cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(['git', *args], cwd=ROOT, capture_output=True, text=True, check=False)
     if check and result.returncode:
         raise RuntimeError(f'git {" ".join(args)} failed: {result.stderr.strip()}')
     return result.stdout
