@@ -209,3 +209,19 @@ def test_asgi_sse_through_the_seam() -> None:
     assert result.headers['content-type'] == 'text/event-stream'
     assert 'content-length' not in result.headers
     assert result.content == b'data: one\n\ndata: two\n\n'
+
+
+def test_default_content_type_is_recorded_on_the_response(
+    asgi: bool, make_app: Callable[..., Any]
+) -> None:
+    seen: list[Any] = []
+
+    def on_get(req: Any, resp: Any) -> None:
+        resp.text = 'x'
+        seen.append(resp)
+
+    result = _client(asgi, make_app, on_get=on_get).get('/r')
+    assert result.headers['content-type'] == 'application/json'
+    # What was sent is what resp.headers shows afterwards (as in Falcon).
+    assert seen[0].headers['content-type'] == 'application/json'
+    assert [name for name, _ in result.header_list].count('content-type') == 1

@@ -150,11 +150,13 @@ def test_set_stream(resp: Any) -> None:
 
 def test_wsgi_headers_default_content_type(resp: Any) -> None:
     resp.set_header('X-A', '1')
+    assert resp._wsgi_headers(None) == [('x-a', '1')]
     assert resp._wsgi_headers('application/json') == [
         ('x-a', '1'),
         ('content-type', 'application/json'),
     ]
-    assert resp._wsgi_headers(None) == [('x-a', '1')]
+    # The default is stored on the response (as in Falcon), so resp.headers shows it.
+    assert resp.content_type == 'application/json'
     resp.content_type = 'text/plain'
     assert resp._wsgi_headers('application/json') == [('x-a', '1'), ('content-type', 'text/plain')]
 

@@ -684,9 +684,10 @@ class Response:
             default_media_type: Content-Type to add when none was set (None: add nothing).
         """
         headers = self._headers
-        items = list(headers.items())
         if default_media_type is not None and 'content-type' not in headers:
-            items.append(('content-type', default_media_type))
+            # Stored, not only sent: as in Falcon, resp.headers shows what went out.
+            headers['content-type'] = default_media_type
+        items = list(headers.items())
         if self._extra_headers:
             items.extend(self._extra_headers)
         cookies = self._cookies

@@ -90,9 +90,12 @@ class Context:
         """Return a view of the values."""
         return self.__dict__.values()
 
-    def pop(self, key: str, *default: Any) -> Any:
-        """Remove ``key`` and return its value (or ``default``; ``KeyError`` without one)."""
-        return self.__dict__.pop(key, *default)
+    def pop(self, key: str, default: Any = None) -> Any:
+        """Remove ``key`` and return its value, or ``default`` (None) when it is missing.
+
+        Unlike ``dict.pop`` a missing key is never a ``KeyError``, as in Falcon.
+        """
+        return self.__dict__.pop(key, default)
 
     def popitem(self) -> tuple[str, Any]:
         """Remove and return the most recently added ``(name, value)`` pair."""
