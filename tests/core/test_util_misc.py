@@ -145,6 +145,14 @@ def test_code_to_http_status_rejects_forged_lines() -> None:
             misc.code_to_http_status(bad)
     with pytest.raises(ValueError):
         misc.code_to_http_status(b'200 OK\r\nX: y')
+    with pytest.raises(ValueError, match='Latin-1'):
+        misc.code_to_http_status('200 \U0001f985')
+
+
+def test_code_to_http_status_keeps_any_other_reason_phrase() -> None:
+    # As in Falcon: tabs and Latin-1 text are legal in a reason phrase (RFC 9110 obs-text).
+    for line in ('200 Ça va', '299 Tab\there', '702 Emacs!'):
+        assert misc.code_to_http_status(line) == line
 
 
 @pytest.mark.parametrize(

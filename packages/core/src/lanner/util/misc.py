@@ -306,10 +306,12 @@ def _checked_status_line(line: str) -> str:
             f'{line!r} is not a valid status line: expected three digits, a space and a reason '
             'phrase, e.g. "404 Not Found".'
         )
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in line) or not line.isascii():
+    # Anything else a reason phrase may hold (RFC 9110: HTAB, SP, VCHAR, obs-text) is sent as
+    # is, as Falcon does; characters beyond Latin-1 cannot be sent at all.
+    if any((ord(ch) < 0x20 and ch != '\t') or ord(ch) == 0x7F or ord(ch) > 0xFF for ch in line):
         raise ValueError(
-            f'{line!r} is not a valid status line: the reason phrase must be printable ASCII '
-            '(no CR, LF or other control characters).'
+            f'{line!r} is not a valid status line: the reason phrase must not contain CR, LF or '
+            'other control characters, and must be Latin-1 text.'
         )
     return line
 
