@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import socket
 import sys
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import lanner
 from lanner import testing
 from lanner.util.deprecation import DeprecatedWarning
 
@@ -428,8 +430,10 @@ def test_get_unused_port() -> None:
 
 
 def test_deprecated_helpers() -> None:
-    with pytest.warns(DeprecatedWarning):
+    with pytest.warns(DeprecatedWarning, match='httpnow'):
         assert testing.httpnow().endswith(' GMT')
+    # A wrapper of lanner.http_now itself, as Falcon's alias is.
+    assert inspect.unwrap(testing.httpnow) is lanner.http_now
     out, err = io.StringIO(), io.StringIO()
     with pytest.warns(DeprecatedWarning):
         manager = testing.redirected(stdout=out, stderr=err)

@@ -84,6 +84,8 @@ class TestResult:
         assert '[bold red]404 Not Found[/]' in rendered
         assert 'text/plain' in rendered
         assert '[bold green]200 OK' in make().__rich__()
+        # Codes outside 1xx-5xx are cyan, as in Falcon.
+        assert '[bold cyan]702' in make(status='702 Emacs').__rich__()
 
 
 class TestCookies:

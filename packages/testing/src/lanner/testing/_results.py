@@ -249,7 +249,7 @@ class Result(_ResultBase):
     def __rich__(self) -> str:
         """A coloured representation for the ``rich`` library."""
         colours = {'1': 'blue', '2': 'green', '3': 'magenta', '4': 'red', '5': 'red'}
-        colour = colours.get(self.status[:1], 'white')
+        colour = colours.get(self.status[:1], 'cyan')  # Falcon's colour for other codes
         content_type = self._headers.get('Content-Type', '')
         return (
             f'[bold]Result[/]<[bold {colour}]{self.status}[/] '

@@ -495,10 +495,8 @@ def get_unused_port() -> int:
         return port
 
 
-@deprecated('Use lanner.http_now() instead.')
-def httpnow() -> str:
-    """Deprecated alias of :func:`lanner.http_now`."""
-    return http_now()
+#: Deprecated alias of :func:`lanner.http_now` (``inspect.unwrap`` gives that function).
+httpnow = deprecated('Use lanner.http_now() instead.', method_name='httpnow')(http_now)
 
 
 @contextlib.contextmanager
