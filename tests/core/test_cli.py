@@ -163,6 +163,14 @@ def test_falcon_compatible_module() -> None:
     assert info.value.code == 2
 
 
+def test_retired_print_routes_explains_itself_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.route_main()
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    assert 'no longer supported' in captured.err
+
+
 # ---------------------------------------------------------------------- serve
 
 

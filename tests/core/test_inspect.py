@@ -282,3 +282,56 @@ def test_default_compiled_router() -> None:
     routes = inspect.inspect_routes(app)
     assert [r.path for r in routes] == ['/items/{item_id}']
     assert {m.method for m in routes[0].methods if not m.internal} == {'DELETE', 'GET', 'POST'}
+
+
+def test_visitor_refuses_what_is_no_information_object() -> None:
+    with pytest.raises(RuntimeError, match='This visitor does not support int'):
+        inspect.InspectVisitor().process(123)  # type: ignore[arg-type]
+
+
+def test_framework_modules_are_internal() -> None:
+    assert inspect._is_internal(inspect) is True
+    assert inspect._is_internal(pytest) is False
+    assert inspect._is_internal(dict) is False
+    assert inspect._is_internal(1) is False
+
+
+@pytest.mark.skipif(not HAVE_ROUTING, reason='needs lanner-routing')
+def test_compiled_router_goes_through_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lanner.routing import CompiledRouter
+
+    assert inspect._supported_routers[CompiledRouter] is inspect.inspect_compiled_router
+    app = lanner.App()
+    app.add_route('/items', MyResponder())
+    monkeypatch.setattr(inspect, '_supported_routers', {})
+    with pytest.raises(TypeError, match='Unsupported router class'):
+        inspect.inspect_routes(app)
+
+
+@pytest.mark.skipif(not HAVE_ROUTING, reason='needs lanner-routing')
+def test_partial_responders_and_emptied_method_maps() -> None:
+    import functools
+
+    from lanner.routing import CompiledRouter
+
+    router = CompiledRouter()
+    router.add_route('/a', MyResponder())
+    router.add_route('/b', MyResponder())
+    first, second = router.roots[0].method_map, router.roots[1].method_map
+    assert first is not None and second is not None
+    first['GET'] = functools.partial(first['GET'])
+    second.clear()
+    routes = inspect.inspect_compiled_router(router)
+    get = next(m for m in routes[0].methods if m.method == 'GET')
+    # The partial's target, not functools.py.
+    assert get.source_info.startswith(__file__)
+    assert get.function_name == 'on_get'
+    # A route whose method map was emptied is still listed, with no methods.
+    assert [(r.path, r.methods) for r in routes[1:]] == [('/b', [])]
+
+
+def test_wrapped_sync_sink_keeps_its_class_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('FALCON_ASGI_WRAP_NON_COROUTINES', 'Y')
+    app = lanner.asgi.App()
+    app.add_sink(SinkClass(), '/sink_cls')
+    assert [s.name for s in inspect.inspect_sinks(app)] == ['SinkClass']

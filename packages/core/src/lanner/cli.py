@@ -120,7 +120,8 @@ def route_main() -> NoReturn:
     """Falcon's retired ``falcon-print-routes``: explain the replacement and exit with 2."""
     print(
         'The "print-routes" command is no longer supported; use "lanner-inspect-app MODULE:APP" '
-        'or "lanner routes MODULE:APP" instead.'
+        'or "lanner routes MODULE:APP" instead.',
+        file=sys.stderr,
     )
     raise SystemExit(2)
 

@@ -13,8 +13,10 @@ Falcon-style ``roots`` tree) is handled by :func:`inspect_compiled_router`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import functools
 import inspect as _inspect
 import sys
+from types import ModuleType
 from typing import Any, ClassVar
 
 __all__ = (
@@ -76,9 +78,6 @@ def inspect_routes(app: Any) -> list[RouteInfo]:
         inspector = _supported_routers.get(cls)
         if inspector is not None:
             return inspector(router)
-    routing = sys.modules.get('lanner.routing')
-    if routing is not None and isinstance(router, routing.CompiledRouter):
-        return inspect_compiled_router(router)
     raise TypeError(
         f'Unsupported router class {type(router).__name__!r}: register an inspector for it with '
         '@lanner.inspect.register_router(RouterClass), a function taking the router and '
@@ -118,8 +117,8 @@ def inspect_compiled_router(router: Any) -> list[RouteInfo]:
     while stack:
         node = stack.pop()
         stack.extend(reversed(node.children))
-        if not node.method_map:
-            continue
+        if node.method_map is None:
+            continue  # no route ends here
         methods = []
         for method, responder in node.method_map.items():
             source_info, name = _source_info_and_name(responder)
@@ -190,12 +189,22 @@ def inspect_middleware(app: Any) -> MiddlewareInfo:
 inspect_middlewares = inspect_middleware
 """Alias of :func:`inspect_middleware` (the name Falcon's documentation uses)."""
 
+# lanner.routing's CompiledRouter goes through the registry like any other router, without core
+# importing the member: registered here when lanner.routing.compiled is already loaded, and by
+# lanner.routing.compiled itself when it loads after this module.
+_compiled = sys.modules.get('lanner.routing.compiled')
+if _compiled is not None:
+    register_router(_compiled.CompiledRouter)(inspect_compiled_router)
+del _compiled
+
 
 # ---------------------------------------------------------------------- helpers
 
 
 def _source_info_and_name(obj: Any) -> tuple[str, str]:
     """``('<file>:<line>', name)`` of a function, method, class or callable instance."""
+    while isinstance(obj, functools.partial):
+        obj = obj.func  # where the code lives, not functools.py
     target = obj
     name = getattr(obj, '__name__', None)
     if name is None:
@@ -210,7 +219,10 @@ def _source_info_and_name(obj: Any) -> tuple[str, str]:
 
 
 def _is_internal(obj: Any) -> bool:
-    """True for responders and handlers the framework installed itself."""
+    """True for responders and handlers the framework installed itself (and its modules)."""
+    if isinstance(obj, ModuleType):
+        name = obj.__name__
+        return name == 'lanner' or name.startswith('lanner.')
     module = getattr(obj, '__module__', None)
     if module is None:
         module = getattr(type(obj), '__module__', '')
@@ -440,13 +452,13 @@ class InspectVisitor:
         Raises:
             RuntimeError: This visitor has no ``visit_<kind>`` method for the instance.
         """
-        try:
-            visit = getattr(self, 'visit_' + instance.__visit_name__)
-        except AttributeError as exc:
+        kind = getattr(instance, '__visit_name__', None)
+        visit = getattr(self, f'visit_{kind}', None) if isinstance(kind, str) else None
+        if visit is None:
             raise RuntimeError(
                 f'This visitor does not support {type(instance).__name__} '
-                f'(no visit_{instance.__visit_name__} method).'
-            ) from exc
+                f'(it is no information object, or there is no visit_{kind} method).'
+            )
         return visit(instance)
 
 

@@ -182,7 +182,11 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         if wrap_non_coroutines():
             from lanner.util.sync import wrap_sync_to_async
 
-            return functools.wraps(sink)(wrap_sync_to_async(sink))
+            wrapped = functools.wraps(sink)(wrap_sync_to_async(sink))
+            if not hasattr(sink, '__name__'):
+                # A callable instance: inspect shows its class name, as for an unwrapped sink.
+                wrapped.__name__ = type(sink).__name__
+            return wrapped
         raise CompatibilityError(
             f'The sink {sink!r} is synchronous, but lanner.asgi.App awaits sinks: define it with '
             '"async def" (use lanner.util.sync.sync_to_async inside it for blocking work).'

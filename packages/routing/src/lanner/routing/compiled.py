@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 import re
+import sys
 import threading
 from types import FunctionType
 from typing import Any
@@ -401,3 +402,14 @@ class CompiledRouter:
                 )
             return narrowed[0]
         return candidates[0]
+
+
+# Register with lanner.inspect if it is already loaded (otherwise it registers this router
+# itself when imported), so inspect_routes() finds CompiledRouter in its registry.
+_inspect = sys.modules.get('lanner.inspect')
+if _inspect is not None:
+    try:
+        _inspect.register_router(CompiledRouter)(_inspect.inspect_compiled_router)
+    except ValueError:
+        pass  # an inspector of the application's own is registered: keep it
+del _inspect
