@@ -102,6 +102,18 @@ class TestCreateEnviron:
 
 
 class TestCreateScope:
+    def test_query_string_none_is_empty(self) -> None:
+        assert testing.create_scope(query_string=None)['query_string'] == b''  # type: ignore[arg-type]
+        assert testing.create_environ(query_string=None)['QUERY_STRING'] == ''  # type: ignore[arg-type]
+
+    def test_cookies_from_any_object_with_items(self) -> None:
+        class Jar:
+            def items(self) -> list[tuple[str, str]]:
+                return [('k', 'v')]
+
+        scope = testing.create_scope(cookies=Jar())  # type: ignore[arg-type]
+        assert (b'cookie', b'k=v') in [tuple(pair) for pair in scope['headers']]
+
     def test_defaults(self) -> None:
         scope = testing.create_scope()
         assert scope['type'] == 'http'
@@ -266,6 +278,22 @@ class TestLifespanEmitter:
         async with condition:
             condition.notify()
         assert (await waiter)['type'] == 'lifespan.shutdown'
+
+    async def test_startup_reply_arrives_after_one_yield(self) -> None:
+        # A lifespan exchange needs no extra turns of the loop (tests written for Falcon yield
+        # once and look for the reply).
+        app = lanner.asgi.App()
+        condition = asyncio.Condition()
+        emitter = testing.ASGILifespanEventEmitter(condition)
+        collector = testing.ASGIResponseEventCollector()
+        scope = {'type': 'lifespan', 'asgi': {'version': '3.0', 'spec_version': '2.0'}}
+        task = asyncio.ensure_future(app(scope, emitter, collector))
+        await asyncio.sleep(0)
+        assert [e['type'] for e in collector.events] == ['lifespan.startup.complete']
+        async with condition:
+            condition.notify()
+        await task
+        assert collector.events[-1]['type'] == 'lifespan.shutdown.complete'
 
 
 class TestResponseCollector:

@@ -504,8 +504,9 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                     await send(
                         {
                             'type': 'lifespan.startup.failed',
-                            'message': f'lanner requires ASGI version 3.x; the server '
-                            f'announced {version!r}.',
+                            # Worded as Falcon's (tools match on the start).
+                            'message': f'Falcon requires ASGI version 3.x, and so does '
+                            f'lanner; the server announced {version!r}.',
                         }
                     )
                     return

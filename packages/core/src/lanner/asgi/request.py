@@ -317,11 +317,16 @@ class Request(_request.Request):
         return self.get_media()
 
     def log_error(self, message: str) -> None:
-        """Log ``message`` with the request line on the ``'lanner'`` logger (level ERROR)."""
-        import logging
+        """Not available on ASGI (as in Falcon): there is no ``wsgi.errors`` stream to write to.
 
-        qs = f'?{self.query_string}' if self.query_string else ''
-        logging.getLogger('lanner').error('%s %s%s => %s', self.method, self.path, qs, message)
+        Raises:
+            NotImplementedError: Always; log with :mod:`logging` instead.
+        """
+        raise NotImplementedError(
+            'req.log_error() is not supported by ASGI requests (as in Falcon): there is no '
+            'wsgi.errors stream. Log with the logging module instead, e.g. '
+            'logging.getLogger(__name__).error(...).'
+        )
 
     def _parse_form_urlencoded(self) -> None:
         # Not supported on ASGI (the App refuses to start with the option on).

@@ -77,7 +77,10 @@ def make_cookie_header(cookies: Mapping[str, Any] | Iterable[tuple[str, Any]]) -
     Values may be strings or objects with a ``value`` attribute (``testing.Cookie`` objects
     from ``result.cookies``, or ``http.cookies.Morsel``).
     """
-    items: Iterable[Any] = cookies.items() if isinstance(cookies, Mapping) else cookies
+    # Anything with items() counts as a mapping (duck-typed, as Falcon's helper), not only a
+    # registered Mapping.
+    items_method = getattr(cookies, 'items', None)
+    items: Iterable[Any] = items_method() if callable(items_method) else cookies
     parts = []
     for name, cookie in items:
         value = getattr(cookie, 'value', cookie)

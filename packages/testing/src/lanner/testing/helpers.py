@@ -92,11 +92,15 @@ def _fixup_http_version(http_version: str) -> str:
         ) from None
 
 
-def _check_query_string(query_string: str) -> None:
+def _check_query_string(query_string: str | None) -> str:
+    if query_string is None:
+        # None means no query string (Falcon's builders accept it too).
+        return ''
     if not isinstance(query_string, str):
         raise TypeError(f'query_string must be a str, not {type(query_string).__name__}.')
     if query_string.startswith('?'):
         raise ValueError("query_string should not start with '?'")
+    return query_string
 
 
 def _check_path(path: str) -> None:
@@ -185,7 +189,7 @@ def create_environ(
         The environ dict.
     """
     _check_path(path)
-    _check_query_string(query_string)
+    query_string = _check_query_string(query_string)
     http_version = _fixup_http_version(http_version)
     data = _body_bytes(body)
     scheme = scheme.lower()
@@ -287,7 +291,7 @@ def _create_scope_common(
     cookie_header: str | None,
 ) -> dict[str, Any]:
     _check_path(path)
-    _check_query_string(query_string)
+    query_string = _check_query_string(query_string)
     http_version = _fixup_http_version(http_version)
     if scheme is not None and scheme not in _SCOPE_SCHEMES:
         raise ValueError(f"scheme must be either 'http', 'https', 'ws', or 'wss', not {scheme!r}.")
