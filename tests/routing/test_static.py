@@ -120,7 +120,8 @@ class TestServing:
         [
             ('index.html', 'text/html'),
             ('data.json', 'application/json'),
-            ('image.PNG', 'image/png'),
+            # Suffixes are matched as they are (as Falcon), so '.PNG' is no '.png'.
+            ('image.PNG', 'application/octet-stream'),
             ('sub/b.css', 'text/css'),
             ('blob.unknownext', 'application/octet-stream'),
             ('noext', 'application/octet-stream'),

@@ -350,10 +350,11 @@ class StaticRoute:
             resp.status = HTTP_304
             return None
 
-        types = resp.options.static_media_types
+        # The suffix is looked up as it is, as Falcon does: '.PNG' is not '.png' unless
+        # resp.options.static_media_types says so.
         extension = os.path.splitext(real)[1]
-        resp.content_type = (
-            types.get(extension) or types.get(extension.lower()) or 'application/octet-stream'
+        resp.content_type = resp.options.static_media_types.get(
+            extension, 'application/octet-stream'
         )
         if self._downloadable:
             resp.downloadable_as = os.path.basename(real)
