@@ -50,9 +50,10 @@ RouteMatch = tuple[object, dict[str, Callable[..., Any]], dict[str, Any], str]
 
 _CONVERTER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*\Z')
 
-# Falcon's name, group numbering (1: the whole field, 2: fname) and named groups for one ``{field:converter(args)}`` in a
-# template. The router parses templates itself (_template); this exists for add-ons that import it
-# from falcon.routing.compiled to read templates (spectree, docs/ecosystem.md).
+# Falcon's name, group numbering (1: the whole field, 2: fname) and named groups for one
+# ``{field:converter(args)}`` in a template. The router parses templates itself (_template); this
+# exists for add-ons that import it from falcon.routing.compiled to read templates (spectree,
+# docs/ecosystem.md).
 _FIELD_PATTERN = re.compile(
     r'\{((?P<fname>[^}:(]*)(?::(?P<cname>[^}(]*)(?:\((?P<argstr>[^}]*)\))?)?)\}'
 )
