@@ -171,3 +171,78 @@ def test_request_media_sentinel_before_reading() -> None:
     assert req._media is falcon.request._UNSET
     assert req.get_media() == {'a': 1}
     assert req._media == {'a': 1}
+
+
+class HandlerFailure(Exception):
+    """Raised by an error handler or serializer: it must leave the App and reach Sentry."""
+
+
+def failing_handler(asgi: bool) -> Any:
+    def convert(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        raise HandlerFailure(f'cannot handle {type(ex).__name__}')
+
+    if not asgi:
+        return convert
+
+    async def convert_async(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        convert(req, resp, ex, params)
+
+    return convert_async
+
+
+def failing_serializer(req: Any, resp: Any, exception: Any) -> None:
+    raise HandlerFailure(f'cannot serialize {exception.status}')
+
+
+def app_with(asgi: bool, configure: Any) -> Any:
+    """``build(asgi)`` with ``configure(falcon_app)`` applied to the App inside the wrappers."""
+    app = build(asgi)
+    configure(app.app if asgi else app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ('configure', 'path', 'original'),
+    [
+        pytest.param(
+            lambda app, asgi: app.add_error_handler(ZeroDivisionError, failing_handler(asgi)),
+            '/things/boom',
+            'ZeroDivisionError',
+            id='error-handler',
+        ),
+        pytest.param(
+            lambda app, asgi: app.set_error_serializer(failing_serializer),
+            '/nowhere',
+            None,
+            id='error-serializer',
+        ),
+    ],
+)
+async def test_exception_from_error_handling_propagates_and_is_an_event(
+    sentry: CapturingTransport,
+    asgi: bool,
+    send: Any,
+    configure: Any,
+    path: str,
+    original: str | None,
+) -> None:
+    app = app_with(asgi, lambda inner: configure(inner, asgi))
+    # As in Falcon, the App does not swallow it: the server (here httpx's transport) sees it.
+    with pytest.raises(HandlerFailure):
+        await send(app, 'GET', path)
+    sentry_sdk.flush()
+    failures = [
+        event
+        for event in sentry.payloads('event')
+        if event['exception']['values'][-1]['type'] == 'HandlerFailure'
+    ]
+    assert len(failures) == 1, sentry.payloads('event')
+    [event] = failures
+    values = event['exception']['values']
+    assert values[-1]['value'].startswith('cannot ')
+    assert event['request']['url'].endswith(path)
+    assert event['request']['method'] == 'GET'
+    if original is not None:
+        # The exception the handler was given is the chained cause Sentry shows with it.
+        assert [v['type'] for v in values[:-1]] == [original]
+        assert event['transaction'] == '/things/{thing_id}'
