@@ -112,17 +112,22 @@ def test_feed_and_notifications_over_a_real_server(example_app: Any) -> None:
             await ws.send('ping')
             assert await asyncio.wait_for(ws.recv(), 5) == 'pong'
             sse_lines: list[str] = []
+            subscribed = asyncio.Event()
 
             async def read_sse() -> None:
                 async with http.stream('GET', '/notifications') as stream:
                     assert stream.headers['content-type'].startswith('text/event-stream')
+                    # The responder subscribed before the headers were sent: from here on, a
+                    # published note reaches this stream (a fixed sleep did not ensure that on
+                    # a loaded machine).
+                    subscribed.set()
                     async for line in stream.aiter_lines():
                         sse_lines.append(line)
                         if line.startswith('data:'):
                             return
 
             reader = asyncio.create_task(read_sse())
-            await asyncio.sleep(0.2)  # let the subscriber register
+            await asyncio.wait_for(subscribed.wait(), 5)
             created = await http.post('/notes', json={'title': 'live'})
             assert created.status_code == 201
             feed_message = json.loads(await asyncio.wait_for(ws.recv(), 5))

@@ -331,11 +331,20 @@ def test_asgi_shutdown_with_work_in_flight(server_factory: Any) -> None:
     log = server.log_since(mark)
     assert 'ws finished: 1 messages, close code 1012' in log
     assert 'slow finished: completed' in log
-    assert 'stream finished:' in log and 'sse finished:' in log
-    assert 'cancelled' in log.split('stream finished:')[1].splitlines()[0]
-    assert 'cancelled' in log.split('sse finished:')[1].splitlines()[0]
+    # uvicorn cancels the streams and starts the lifespan shutdown without waiting for them, then
+    # exits at once when the app reports it complete: the generators' finally blocks ran only
+    # because the App waits for its cancelled streams before that (lanner.asgi._shutdown).
+    for name in ('stream', 'sse'):
+        assert f'{name} finished:' in log, log
+        outcome = log.split(f'{name} finished:')[1].splitlines()[0]
+        # 'cancelled' when the cancellation found the generator waiting inside itself, 'closed'
+        # (aclose) when it found the sender waiting on the socket: which one is a matter of
+        # timing, and both mean the stream was cut at the grace period.
+        assert outcome.endswith((' cancelled', ' closed')), outcome
     assert 'timeout graceful shutdown exceeded' in log  # uvicorn says what it cut short
-    assert 'lifespan shutdown' in log and 'Application shutdown complete' in log
+    # process_shutdown runs once every stream has unwound, so it may release what they used.
+    assert 'lifespan shutdown; still active: nothing' in log, log
+    assert 'Application shutdown complete' in log
 
 
 def test_wsgi_shutdown_with_work_in_flight(server_factory: Any) -> None:

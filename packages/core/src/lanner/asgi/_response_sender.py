@@ -16,6 +16,9 @@ Invariants (see also :mod:`lanner.asgi.app`):
   before ``http.response.start``, as in Falcon: the server answers 500. After the start, a
   failing stream or SSE emitter propagates so the server aborts the connection.
 - ``resp.stream`` and ``resp.sse`` are always closed, whatever happens.
+- While a stream or SSE response is being sent, its task is registered in the App's
+  ``_open_streams`` (:mod:`lanner.asgi._shutdown`), so the lifespan shutdown can end event
+  streams cleanly and wait for every stream's clean-up.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from lanner.errors import UnsafeValueError
 
 if TYPE_CHECKING:
+    from lanner.asgi._shutdown import OpenStreams
     from lanner.response import ResponseOptions
     from lanner.typing import ASGIMessage, ASGIReceive, ASGISend
 
@@ -47,6 +51,7 @@ class ResponseSenderMixin:
     if TYPE_CHECKING:
         # Provided by lanner.asgi.App (and lanner.App).
         _STREAM_BLOCK_SIZE: ClassVar[int]
+        _open_streams: OpenStreams
         resp_options: ResponseOptions
 
         async def _handle_exception(
@@ -128,11 +133,41 @@ class ResponseSenderMixin:
             raise
 
         if start is None:
-            return await self._send_sse(req, resp, params, send, receive, default_type)
+            streams = self._open_streams
+            task = streams.add(True)
+            try:
+                return await self._send_sse(req, resp, params, send, receive, default_type)
+            finally:
+                streams.discard(task)
         await send(start)
         if stream is None:
             await send({'type': 'http.response.body', 'body': data})
-        elif _is_event_stream(resp, stream) or _body_received(req):
+            if resp._registered_callbacks:
+                self._schedule_callbacks(resp)
+            return True
+        streams = self._open_streams
+        event_stream = _is_event_stream(resp, stream)
+        task = streams.add(event_stream)
+        try:
+            if not await self._send_stream_body(req, resp, stream, send, receive, event_stream):
+                return False
+        finally:
+            streams.discard(task)
+        if resp._registered_callbacks:
+            self._schedule_callbacks(resp)
+        return True
+
+    async def _send_stream_body(
+        self,
+        req: Any,
+        resp: Any,
+        stream: Any,
+        send: ASGISend,
+        receive: ASGIReceive,
+        event_stream: bool,
+    ) -> bool:
+        """Send ``resp.stream`` after the start event; False when the client left first."""
+        if event_stream or _body_received(req):
             # Watched for http.disconnect: servers silently drop sends to a closed connection,
             # so an abandoned download (or the page's idiom, resp.stream yielding serialized SSE
             # events) would keep running into the void, and an endless one forever. The
@@ -140,23 +175,21 @@ class ResponseSenderMixin:
             # (event streams always: a page's emitter does not read the body).
             from lanner.asgi import _sse
 
+            # Only an event stream may be ended early at shutdown: a download cut short with a
+            # proper end of body would look complete to the client.
+            stop = self._open_streams.stop_signal() if event_stream else None
             try:
                 # Sends the final empty body event itself when the stream completes.
-                finished = await _sse.pump_stream(
-                    _stream_chunks(stream, self._STREAM_BLOCK_SIZE), send, receive
+                return await _sse.pump_stream(
+                    _stream_chunks(stream, self._STREAM_BLOCK_SIZE), send, receive, stop
                 )
             finally:
                 await self._close_stream(stream)
-            if not finished:
-                return False
-        else:
-            try:
-                await self._send_stream(stream, send)
-            finally:
-                await self._close_stream(stream)
-            await send({'type': 'http.response.body', 'body': b''})
-        if resp._registered_callbacks:
-            self._schedule_callbacks(resp)
+        try:
+            await self._send_stream(stream, send)
+        finally:
+            await self._close_stream(stream)
+        await send({'type': 'http.response.body', 'body': b''})
         return True
 
     async def _send_sse(
@@ -179,7 +212,15 @@ class ResponseSenderMixin:
 
         try:
             # False when the client left before the stream ended.
-            result = await _sse.respond(self, req, resp, tracked_send, receive, default_type)
+            result = await _sse.respond(
+                self,
+                req,
+                resp,
+                tracked_send,
+                receive,
+                default_type,
+                self._open_streams.stop_signal(),
+            )
         except Exception as ex:
             if started:
                 if isinstance(ex, UnsafeValueError):

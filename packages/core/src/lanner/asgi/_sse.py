@@ -19,6 +19,11 @@ Call contract for the App (``lanner.asgi.App``), after the response middleware r
   (server shutdown) after closing the emitter.
 * Optional, for ``resp.stream``: :func:`pump_stream` gives a plain async byte stream the same
   disconnect handling (see its docstring for when that is safe).
+* ``stop`` (optional, for both): a future the App completes when its lifespan shutdown begins
+  (:mod:`lanner.asgi._shutdown`). The stream then ends cleanly: the emitter is closed and the
+  final empty body event is sent, so an EventSource client sees the end of the stream and
+  reconnects (elsewhere) with ``Last-Event-ID`` at once. Only ever pass it for event streams: a
+  download ended that way would look complete to the client.
 
 The pump runs three tasks next to the caller:
 
@@ -31,8 +36,8 @@ The pump runs three tasks next to the caller:
 * the *ticker* (when ``keepalive_interval`` is not None) sends ``: ping`` whenever nothing was
   sent for that many seconds, so proxies keep the connection open and a dead peer is noticed.
 
-Invariants: sends never interleave (one lock); when the client disconnects, or the pump is
-cancelled, the producer is cancelled wherever it is waiting and the emitter is closed
+Invariants: sends never interleave (one lock); when the client disconnects, the pump is
+cancelled or stopped, the producer is cancelled wherever it is waiting and the emitter is closed
 (``aclose()``, so its ``finally`` blocks run) before the pump returns; no task outlives the pump.
 Unlike Falcon, which notices a disconnect only after the emitter yields its next event, an idle
 emitter is stopped as soon as the server reports the disconnect.
@@ -106,7 +111,13 @@ async def discard(resp: Any) -> None:
 
 
 async def respond(
-    app: Any, req: Any, resp: Any, send: ASGISend, receive: ASGIReceive, default_type: str | None
+    app: Any,
+    req: Any,
+    resp: Any,
+    send: ASGISend,
+    receive: ASGIReceive,
+    default_type: str | None,
+    stop: asyncio.Future[None] | None = None,
 ) -> bool:
     """Send the whole SSE response for ``resp.sse`` (see the module docstring).
 
@@ -129,7 +140,7 @@ async def respond(
         }
     )
     app._schedule_callbacks(resp)
-    return await _run(iterator, send, receive, render_event, json_handler, interval)
+    return await _run(iterator, send, receive, render_event, json_handler, interval, stop)
 
 
 class _State:
@@ -170,7 +181,12 @@ async def pump(
     return await _run(emitter, send, receive, render_event, json_handler, interval)
 
 
-async def pump_stream(stream: AsyncIterator[Any], send: ASGISend, receive: ASGIReceive) -> bool:
+async def pump_stream(
+    stream: AsyncIterator[Any],
+    send: ASGISend,
+    receive: ASGIReceive,
+    stop: asyncio.Future[None] | None = None,
+) -> bool:
     """Stream a plain async iterator of ``bytes`` with :func:`pump`'s disconnect handling.
 
     For a ``resp.stream`` that is really an event stream (Content-Type ``text/event-stream``, as
@@ -181,9 +197,9 @@ async def pump_stream(stream: AsyncIterator[Any], send: ASGISend, receive: ASGIR
     body themselves (``resp.stream = req.stream``): the disconnect watcher consumes
     ``receive()``.
 
-    Returns and raises as :func:`pump`.
+    Returns and raises as :func:`pump`; ``stop`` as in the module docstring (event streams only).
     """
-    return await _run(stream, send, receive, _raw_chunk, None, None)
+    return await _run(stream, send, receive, _raw_chunk, None, None, stop)
 
 
 def _raw_chunk(item: Any, handler: Any) -> bytes:
@@ -197,6 +213,7 @@ async def _run(
     render: Callable[[Any, Any], bytes],
     json_handler: Any,
     interval: float | None,
+    stop: asyncio.Future[None] | None = None,
 ) -> bool:
     loop = asyncio.get_running_loop()
     state = _State(loop.time())
@@ -211,13 +228,16 @@ async def _run(
 
     disconnected = False
     try:
-        pending: set[asyncio.Task[Any]] = set(tasks)
+        pending: set[asyncio.Future[Any]] = set(tasks)
+        if stop is not None:
+            # A plain future, shared by every stream of the App: waited on, never cancelled.
+            pending.add(stop)
         while True:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             if watcher in done and watcher.result():
                 disconnected = True
                 break
-            if producer in done or ticker in done:
+            if producer in done or ticker in done or stop in done:
                 break
             # The watcher gave up (receive() cannot report disconnects): keep streaming.
     finally:

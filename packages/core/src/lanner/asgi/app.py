@@ -42,6 +42,7 @@ from lanner.app_helpers import (
     wrap_non_coroutines,
 )
 from lanner.asgi._response_sender import _BODILESS_CODES, ResponseSenderMixin
+from lanner.asgi._shutdown import OpenStreams
 from lanner.asgi.request import Request
 from lanner.asgi.response import _NEEDS_AWAIT, Response
 from lanner.asgi.ws_options import WebSocketOptions
@@ -117,6 +118,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
     __slots__ = (
         '_fast_send',
         '_middleware_ws',
+        '_open_streams',
         '_shutdown_mw',
         '_startup_mw',
         '_ws_factory',
@@ -130,6 +132,8 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         # Error handlers that declare a ``ws`` parameter (decided once, at registration), keyed
         # by identity: the registry hands back the very object that was registered.
         self._ws_handlers: dict[int, Any] = {}
+        # Streamed responses and WebSocket handlers in flight, for the lifespan shutdown.
+        self._open_streams = OpenStreams()
         super().__init__(*args, **kwargs)
 
     def _prepare_middleware(
@@ -519,6 +523,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                         }
                     )
                     return
+                self._open_streams.reset()
                 for process_startup in self._startup_mw:
                     try:
                         await process_startup(scope, event)
@@ -530,6 +535,10 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                         return
                 await send({'type': 'lifespan.startup.complete'})
             elif event_type == 'lifespan.shutdown':
+                # First end the event streams and let every stream and WebSocket handler finish
+                # its clean-up (see lanner.asgi._shutdown for why servers need this), so that
+                # process_shutdown can release what they used.
+                await self._open_streams.stop()
                 for process_shutdown in self._shutdown_mw:
                     try:
                         await process_shutdown(scope, event)
@@ -573,7 +582,12 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
     ) -> None:
         from lanner.asgi import _ws_flow
 
-        await _ws_flow.handle(self, spec_version, scope, receive, send)
+        streams = self._open_streams
+        task = streams.add(False)
+        try:
+            await _ws_flow.handle(self, spec_version, scope, receive, send)
+        finally:
+            streams.discard(task)
 
 
 def _check_framing(req: Any) -> None:
