@@ -328,13 +328,29 @@ def test_json_malformed_is_400_with_cause(body: bytes) -> None:
     assert isinstance(info.value.__cause__, ValueError)
 
 
+def test_json_malformed_cause_is_the_stdlib_error() -> None:
+    with pytest.raises(errors.MediaMalformedError) as info:
+        JSONHandler().deserialize(io.BytesIO(b'{'), None, None)
+    with pytest.raises(json.JSONDecodeError) as stdlib:
+        json.loads('{')
+    assert type(info.value.__cause__) is json.JSONDecodeError
+    assert str(info.value.__cause__) == str(stdlib.value)
+
+
 def test_json_big_integers() -> None:
     handler = JSONHandler()
     # Serialization of integers beyond 64 bits falls back to the stdlib: exact digits.
     assert handler.serialize({'n': 2**70}, 'application/json') == b'{"n":1180591620717411303424}'
-    # Parsing them with the default engine gives a float (documented); stdlib loads is exact.
-    parsed = handler.deserialize(io.BytesIO(b'[1180591620717411303424]'), None, None)
-    assert parsed == [float(2**70)]
+    # Parsing them stays exact too (as in Falcon), not a float with lost digits.
+    parsed = handler.deserialize(io.BytesIO(b'[1180591620717411303424, -1.5, "x"]'), None, None)
+    assert parsed == [2**70, -1.5, 'x'] and type(parsed[0]) is int
+    assert handler.deserialize(io.BytesIO(b'{"id": "123456789012345678901"}'), None, None) == {
+        'id': '123456789012345678901'
+    }
+    assert handler.deserialize(io.BytesIO(b'[18446744073709551615]'), None, None) == [2**64 - 1]
+    # Beyond Python's integer digit limit it is a 400, not a 500.
+    with pytest.raises(errors.MediaMalformedError):
+        handler.deserialize(io.BytesIO(b'9' * 5000), None, None)
     exact = JSONHandler(loads=json.loads)
     assert exact.deserialize(io.BytesIO(b'[1180591620717411303424]'), None, None) == [2**70]
 

@@ -87,7 +87,11 @@ def test_quality_basics() -> None:
     assert quality('application/json', 'application/json') == 1.0
     assert quality('application/json', 'APPLICATION/JSON;q=0.5') == 0.5
     assert quality('application/json', 'text/html') == 0.0
-    assert quality('application/json', '') == 0.0
+    # Empty list elements are skipped, but a blank header is malformed (as in Falcon).
+    assert quality('application/json', 'text/html, , application/json;q=0.3') == 0.3
+    for blank in ('', ' ', ' , '):
+        with pytest.raises(InvalidMediaRange):
+            quality('application/json', blank)
     assert quality('application/json', 'application/json;q=0') == 0.0
     assert quality('application/json', '*') == 1.0
     # Parameters after q are accept-extensions, not media type parameters.
@@ -147,9 +151,37 @@ def test_best_match_browser_accept() -> None:
     assert best_match(['application/json'], accept) == 'application/json'
 
 
-def test_best_match_malformed_header_is_no_match() -> None:
-    assert best_match(['application/json'], 'text/html;q=x') == ''
-    assert best_match(['application/json'], 'garbage') == ''
+def test_best_match_malformed_header_raises() -> None:
+    # As in Falcon: the caller decides what a malformed (client) header means.
+    for header in ('text/html;q=x', 'garbage', '', 'a/b;q=1337'):
+        with pytest.raises(InvalidMediaRange):
+            best_match(['application/json'], header)
+
+
+def test_best_match_candidate_is_split_at_the_first_slash() -> None:
+    # As in Falcon, a candidate only needs a slash; a stray list just never matches.
+    assert best_match(['text/html, text/plain'], 'text/x-python') == ''
+    assert best_match(['text/html, text/plain', 'text/x-python'], 'text/*') == (
+        'text/html, text/plain'
+    )
+
+
+def test_private_parsed_classes() -> None:
+    from lanner.util import mediatypes
+
+    media_type = mediatypes._MediaType.parse('Text/Plain; charset=latin-1')
+    assert (media_type.main_type, media_type.subtype) == ('text', 'plain')
+    assert media_type.params == {'charset': 'latin-1'}
+    media_range = mediatypes._MediaRange.parse('*; Q=0.25; level=1')
+    assert (media_range.main_type, media_range.subtype, media_range.quality) == ('*', '*', 0.25)
+    assert media_range.params == {}
+    assert mediatypes._MediaRange.parse('a/b; x=1').params == {'x': '1'}
+    with pytest.raises(InvalidMediaRange):
+        mediatypes._MediaRange.parse('text')
+    with pytest.raises(InvalidMediaRange):
+        mediatypes._MediaRange.parse('a/b, c/d')
+    with pytest.raises(InvalidMediaType):
+        mediatypes._MediaType.parse('text')
 
 
 def test_best_match_invalid_candidate_raises() -> None:
@@ -159,9 +191,9 @@ def test_best_match_invalid_candidate_raises() -> None:
 
 @given(st.text(max_size=200))
 @settings(max_examples=300, deadline=None)
-def test_best_match_never_raises_for_any_header(header: str) -> None:
-    assert best_match(['application/json', 'text/html;level=1'], header) in (
-        '',
-        'application/json',
-        'text/html;level=1',
-    )
+def test_best_match_only_raises_invalid_media_range_for_any_header(header: str) -> None:
+    try:
+        chosen = best_match(['application/json', 'text/html;level=1'], header)
+    except InvalidMediaRange:
+        return
+    assert chosen in ('', 'application/json', 'text/html;level=1')

@@ -7,9 +7,11 @@ ranked by exact main type, exact subtype, identical parameter sets, number of eq
 parameters, and finally q. Parsed headers and media types are cached (bounded LRU) because
 the same Accept strings repeat across requests.
 
-Errors: malformed media types raise :class:`~lanner.errors.InvalidMediaType`; malformed media
-ranges (or ``q`` values outside 0..1) raise :class:`~lanner.errors.InvalidMediaRange`.
-:func:`best_match` never raises for a malformed *header* (client input): it returns ``''``.
+Errors (as in Falcon): a media type without a ``/`` raises :class:`~lanner.errors.InvalidMediaType`;
+a malformed or blank header, or a ``q`` value outside 0..1, raises
+:class:`~lanner.errors.InvalidMediaRange` (a subclass), from :func:`quality` and
+:func:`best_match` alike. Headers are client input: callers that pass one catch ``ValueError``
+(lanner's request helpers answer "not acceptable" instead of failing).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ __all__ = ('best_match', 'parse_header', 'quality')
 
 _Params = tuple[tuple[str, str], ...]
 # (main type, subtype, sorted parameters without q)
-_MediaType = tuple[str, str, _Params]
+_ParsedType = tuple[str, str, _Params]
 # (main type, subtype, parameters dict items, q)
-_MediaRange = tuple[str, str, dict[str, str], float]
+_ParsedRange = tuple[str, str, dict[str, str], float]
 
 
 def _split_outside_quotes(text: str, separator: str) -> list[str]:
@@ -89,12 +91,14 @@ def parse_header(line: str) -> tuple[str, dict[str, str]]:
 
 
 @functools.lru_cache(maxsize=128)
-def _parse_media_type(media_type: str) -> _MediaType:
+def _parse_media_type(media_type: str) -> _ParsedType:
     full_type, params = parse_header(media_type)
     main, sep, sub = full_type.partition('/')
     main = main.strip().lower()
     sub = sub.strip().lower()
-    if not sep or not main or not sub or '/' in sub:
+    # A candidate is server-side text: as in Falcon, anything after the first slash is the
+    # subtype (a stray ', text/plain' just never matches).
+    if not sep or not main or not sub:
         raise InvalidMediaType(
             f'{media_type!r} is not a valid media type: expected "type/subtype", optionally '
             'followed by ";name=value" parameters.'
@@ -115,8 +119,8 @@ def _parse_q(value: str, media_range: str) -> float:
 
 
 @functools.lru_cache(maxsize=128)
-def _parse_media_ranges(header: str) -> tuple[_MediaRange, ...]:
-    ranges: list[_MediaRange] = []
+def _parse_media_ranges(header: str) -> tuple[_ParsedRange, ...]:
+    ranges: list[_ParsedRange] = []
     for media_range in _split_outside_quotes(header, ','):
         if not media_range.strip():
             continue
@@ -145,10 +149,14 @@ def _parse_media_ranges(header: str) -> tuple[_MediaRange, ...]:
                 break
             params[name] = _unquote(value)
         ranges.append((main, sub, params, q))
+    if not ranges:
+        # Empty list elements are skipped (RFC 9110 section 5.6.1), but a header with no range
+        # at all is malformed, as in Falcon.
+        raise InvalidMediaRange(f'{header!r} is not a valid media range: it names no media type.')
     return tuple(ranges)
 
 
-def _quality(parsed: _MediaType, ranges: Iterable[_MediaRange]) -> float:
+def _quality(parsed: _ParsedType, ranges: Iterable[_ParsedRange]) -> float:
     main, sub, params = parsed
     best_rank: tuple[bool, bool, bool, int, float] | None = None
     for range_main, range_sub, range_params, q in ranges:
@@ -204,18 +212,14 @@ def best_match(media_types: Iterable[str], header: str) -> str:
         header: The Accept header value.
 
     Returns:
-        The best candidate with a quality above zero, or ``''`` when none is acceptable or the
-        header is malformed.
+        The best candidate with a quality above zero, or ``''`` when none is acceptable.
 
     Raises:
         InvalidMediaType: A candidate is not a valid media type (a programming error).
+        InvalidMediaRange: The header is malformed (client input: callers catch ``ValueError``).
     """
     parsed_candidates = [(_parse_media_type(candidate), candidate) for candidate in media_types]
-    try:
-        ranges = _parse_media_ranges(header)
-    except ValueError:
-        # A malformed Accept header is client input: treat it as matching nothing.
-        return ''
+    ranges = _parse_media_ranges(header)
     best = ''
     best_q = 0.0
     for parsed, candidate in parsed_candidates:
@@ -223,3 +227,42 @@ def best_match(media_types: Iterable[str], header: str) -> str:
         if q > best_q:
             best, best_q = candidate, q
     return best
+
+
+class _MediaType:
+    """A parsed media type (Falcon's private class, which ported code uses)."""
+
+    __slots__ = ('main_type', 'params', 'subtype')
+
+    def __init__(self, main_type: str, subtype: str, params: dict[str, str]) -> None:
+        self.main_type = main_type
+        self.subtype = subtype
+        self.params = params
+
+    @classmethod
+    def parse(cls, media_type: str) -> _MediaType:
+        """Parse ``'type/subtype; name=value'`` (InvalidMediaType when malformed)."""
+        main, sub, params = _parse_media_type(media_type)
+        return cls(main, sub, dict(params))
+
+
+class _MediaRange:
+    """A parsed media range with its quality (Falcon's private class, which ported code uses)."""
+
+    __slots__ = ('main_type', 'params', 'quality', 'subtype')
+
+    def __init__(
+        self, main_type: str, subtype: str, quality: float, params: dict[str, str]
+    ) -> None:
+        self.main_type = main_type
+        self.subtype = subtype
+        self.quality = quality
+        self.params = params
+
+    @classmethod
+    def parse(cls, media_range: str) -> _MediaRange:
+        """Parse one range such as ``'text/*; q=0.5'`` (InvalidMediaRange when malformed)."""
+        if ',' in media_range:
+            raise InvalidMediaRange(f'{media_range!r} is a list of ranges, not one media range.')
+        ((main, sub, params, q),) = _parse_media_ranges(media_range)
+        return cls(main, sub, q, dict(params))
