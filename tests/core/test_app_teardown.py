@@ -136,6 +136,43 @@ def test_wsgi_teardown_through_the_harness_and_head() -> None:
     assert log == [('a', True, 200), ('a', True, 200)]
 
 
+@pytest.mark.parametrize('fail', ['error handler', 'status'])
+def test_teardown_runs_when_an_exception_leaves_the_app(asgi: bool, fail: str) -> None:
+    # A failing error handler, or a response that cannot be started, propagates to the server
+    # (as in Falcon); the teardown still runs, with completed=False.
+    log: list[bool] = []
+
+    class Recorder:
+        def process_teardown(self, req: Any, resp: Any, resource: Any, completed: bool) -> None:
+            log.append(completed)
+
+        async def process_teardown_async(
+            self, req: Any, resp: Any, resource: Any, completed: bool
+        ) -> None:
+            log.append(completed)
+
+    app_cls = lanner.asgi.App if asgi else lanner.App
+    app = app_cls(router=SimpleRouter(), middleware=[Recorder()])
+
+    def on_get(req: Any, resp: Any) -> None:
+        if fail == 'status':
+            resp.status = 'not a status'
+        else:
+            raise KeyError('to the handler')
+
+    def broken(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        raise RuntimeError('handler bug')
+
+    async def broken_async(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        broken(req, resp, ex, params)
+
+    app.add_route('/', resource(asgi, on_get=on_get))
+    app.add_error_handler(KeyError, broken_async if asgi else broken)
+    with pytest.raises(RuntimeError if fail == 'error handler' else ValueError):
+        Client(app).get('/')
+    assert log == [False]
+
+
 def test_teardown_flavour_checks() -> None:
     class AsyncOnly:
         async def process_teardown(self, *args: Any) -> None:

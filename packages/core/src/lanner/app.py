@@ -578,7 +578,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                 else:
                     responder, params, resource, req.uri_template = self._responder_for(req, route)
         except Exception as ex:
-            if not self._handle_exception(req, resp, ex, params):
+            if not self._handle_in_call(req, resp, ex, params, resource):
                 raise
         else:
             try:
@@ -595,7 +595,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                         responder(req, resp)
                 req_succeeded = True
             except Exception as ex:
-                if not self._handle_exception(req, resp, ex, params):
+                if not self._handle_in_call(req, resp, ex, params, resource):
                     raise
 
         # PERF: independent stacks are prebuilt; dependent ones were built as the loop ran.
@@ -603,7 +603,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
             try:
                 process_response(req, resp, resource, req_succeeded)
             except Exception as ex:
-                if not self._handle_exception(req, resp, ex, params):
+                if not self._handle_in_call(req, resp, ex, params, resource):
                     raise
                 req_succeeded = False
 
@@ -625,7 +625,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                     length = None
         except Exception as ex:
             _close_quietly(resp.stream)
-            if not self._handle_exception(req, resp, ex, params):
+            if not self._handle_in_call(req, resp, ex, params, resource):
                 raise
             body = ()
             length = 0
@@ -656,6 +656,8 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
             # exception goes to the server, which answers 500 and logs it.
             _close_quietly(body)
             self._report(req, ex, params, False)
+            if self._teardown_mw:
+                self._run_teardown(req, resp, resource, False)
             raise
 
         if self._teardown_mw:
@@ -674,6 +676,22 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                 return wrapper(stream, self._STREAM_BLOCK_SIZE)  # type: ignore[no-any-return]
             return _ClosingIterator(stream, self._STREAM_BLOCK_SIZE)
         return stream  # type: ignore[no-any-return]
+
+    def _handle_in_call(
+        self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], resource: Any
+    ) -> bool:
+        """``_handle_exception`` for the request loop: teardown still runs when the error (or
+        the handler's own) is about to leave the App, since no response body will close it."""
+        if not self._teardown_mw:
+            return self._handle_exception(req, resp, ex, params)
+        try:
+            handled = self._handle_exception(req, resp, ex, params)
+        except BaseException:
+            self._run_teardown(req, resp, resource, False)
+            raise
+        if not handled:
+            self._run_teardown(req, resp, resource, False)
+        return handled
 
     def _run_teardown(self, req: Any, resp: Any, resource: Any, completed: bool) -> None:
         for process_teardown in self._teardown_mw:

@@ -391,7 +391,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                 else:
                     responder, params, resource, req.uri_template = self._responder_for(req, route)
         except Exception as ex:
-            if not await self._handle_exception(req, resp, ex, params):
+            if not await self._handle_in_call(req, resp, ex, params, resource):
                 raise
         else:
             try:
@@ -408,14 +408,14 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                         await responder(req, resp)
                 req_succeeded = True
             except Exception as ex:
-                if not await self._handle_exception(req, resp, ex, params):
+                if not await self._handle_in_call(req, resp, ex, params, resource):
                     raise
 
         for process_response in response_mw or (reversed(dependent) if dependent else ()):
             try:
                 await process_response(req, resp, resource, req_succeeded)
             except Exception as ex:
-                if not await self._handle_exception(req, resp, ex, params):
+                if not await self._handle_in_call(req, resp, ex, params, resource):
                     raise
                 req_succeeded = False
 
@@ -565,6 +565,21 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                 future = loop.run_in_executor(None, callback)
             _background_tasks.add(future)
             future.add_done_callback(_log_callback_failure)
+
+    async def _handle_in_call(  # type: ignore[override]
+        self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], resource: Any
+    ) -> bool:
+        """The async :meth:`lanner.App._handle_in_call` (teardown runs if the error escapes)."""
+        if not self._teardown_mw:
+            return await self._handle_exception(req, resp, ex, params)
+        try:
+            handled = await self._handle_exception(req, resp, ex, params)
+        except BaseException:
+            await self._run_teardown_async(req, resp, resource, False)
+            raise
+        if not handled:
+            await self._run_teardown_async(req, resp, resource, False)
+        return handled
 
     async def _run_teardown_async(
         self, req: Any, resp: Any, resource: Any, completed: bool
