@@ -7,11 +7,12 @@ Invariants:
 - Error handlers are looked up along the exception's MRO; the latest registration for a class wins
   (registration, lookup, the default handlers and error composition are the
   :class:`~lanner._app_errors.ErrorHandlingMixin` base, in :mod:`lanner._app_errors`).
-- No ``Exception`` raised by app code (middleware, hooks, responders, error handlers, the error
-  serializer, body rendering) escapes to the server before the response starts: each is turned
-  into a response (a failing error handler or serializer into a 500). Only ``BaseException``
-  (KeyboardInterrupt, SystemExit...) and errors raised while the server iterates a streamed body
-  reach the server.
+- An ``Exception`` raised by middleware, hooks, responders or body rendering goes to the error
+  handlers and becomes a response. As in Falcon, what an error handler or the error serializer
+  raises (other than ``HTTPError``/``HTTPStatus``/``UnsafeValueError``), and an error raised while
+  the response is started (an invalid status), propagate to the server, reported to the error
+  reporter; ``process_teardown`` still runs. So do ``BaseException`` (KeyboardInterrupt,
+  SystemExit...) and errors raised while the server iterates a streamed body.
 - The body is rendered once, after all ``process_response`` middleware. An error raised while
   rendering is handled, but the body is not rendered again (the client gets the error's status
   and headers with an empty body), as in Falcon.

@@ -12,9 +12,11 @@ Invariants:
   ``http.disconnect`` ends the call without sending anything.
 - A response is one ``http.response.start`` followed by one body event (``more_body`` absent), or
   by streamed chunks with ``more_body=True`` and a final empty event.
-- No ``Exception`` raised by app code escapes to the server before ``http.response.start`` was
-  sent (see :mod:`lanner.app`); after it, a failing stream or SSE emitter propagates so that the
-  server aborts the connection instead of presenting a truncated body as complete.
+- Before ``http.response.start``, an ``Exception`` raised by app code becomes a response, except
+  those :mod:`lanner.app` lets through to the server as Falcon does (a failing error handler or
+  serializer, a response that cannot be started); after it, a failing stream or SSE emitter
+  propagates so that the server aborts the connection instead of presenting a truncated body as
+  complete.
 - ``resp.schedule`` callbacks start only after the final body event was sent (for SSE: right
   after the start event) and never when the response failed; ``process_teardown`` middleware
   always runs, last.
