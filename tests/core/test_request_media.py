@@ -186,6 +186,41 @@ def test_max_body_size_exact_limit_is_accepted(asgi: bool) -> None:
     assert get_media(_json_req(asgi, b'[1,2]', options=options)) == [1, 2]
 
 
+def test_max_body_size_default_does_not_cap_streamed_multipart(asgi: bool) -> None:
+    # Multipart forms are parsed chunk by chunk (memory stays bounded by the part limits), so
+    # uploads larger than options.max_body_size are accepted, as in Falcon.
+    options = lanner.RequestOptions()
+    options.max_body_size = 64
+    payload = b'x' * 1000
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="f"; filename="a.bin"\r\n\r\n'
+        + payload
+        + b'\r\n--B--\r\n'
+    )
+    headers = {'Content-Type': 'multipart/form-data; boundary=B'}
+
+    def read_parts(req: Any) -> list[bytes]:
+        form = get_media(req)
+        if asgi:
+
+            async def collect() -> list[bytes]:
+                return [await part.get_data() async for part in form]
+
+            return run(collect())
+        return [part.get_data() for part in form]
+
+    req = make_request(asgi, 'POST', headers=headers, body=body, options=options)
+    assert read_parts(req) == [payload]
+    # A limit given for the call (or the route) still applies to it.
+    capped = make_request(asgi, 'POST', headers=headers, body=body, options=options)
+    with pytest.raises(errors.HTTPContentTooLarge):
+        get_media(capped, max_size=100)
+    routed = make_request(asgi, 'POST', headers=headers, body=body, options=options)
+    routed.max_body_size = 100
+    with pytest.raises(errors.HTTPContentTooLarge):
+        get_media(routed)
+
+
 # -- custom handlers --------------------------------------------------------------------------
 
 

@@ -572,10 +572,16 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
     def max_body_size(self, value: int | None) -> None:
         self.__dict__['_route_max_body_size'] = _check_body_limit(value, 'req.max_body_size')
 
-    def _media_limit(self, max_size: Any) -> int | None:
-        """The body limit for this call; 413 right away when Content-Length exceeds it."""
+    def _media_limit(self, max_size: Any, streams_body: bool = False) -> int | None:
+        """The body limit for this call; 413 right away when Content-Length exceeds it.
+
+        A handler that streams the body (``streams_body``) is held only to a limit given for
+        this call or route, not to ``options.max_body_size``.
+        """
         if max_size is _UNSET:
-            limit = self.max_body_size
+            limit = self.__dict__.get('_route_max_body_size', _UNSET)
+            if limit is _UNSET:
+                limit = None if streams_body else self.options.max_body_size
         else:
             limit = _check_body_limit(max_size, 'get_media(max_size=...)')
         if limit is not None:
@@ -613,12 +619,12 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
                 return default_when_empty
             raise error
 
-        self._media_limit(max_size)
         content_type = self.content_type
         handlers = self.options.media_handlers
         handler, _, deserialize_sync = handlers._resolve(
             content_type, self.options.default_media_type
         )
+        self._media_limit(max_size, getattr(handler, 'streams_body', False))
         stream = self.bounded_stream
         try:
             if deserialize_sync is not None:

@@ -280,12 +280,12 @@ class Request(_request.Request):
                 return default_when_empty
             raise error
 
-        limit = self._media_limit(max_size)
         content_type = self.content_type
         options = self.options
         handler, _, deserialize_sync = options.media_handlers._resolve(
             content_type, options.default_media_type
         )
+        limit = self._media_limit(max_size, getattr(handler, 'streams_body', False))
         stream = self.stream
         stream._limit(limit)
         try:

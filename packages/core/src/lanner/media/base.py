@@ -53,6 +53,9 @@ class BaseHandler:
         exhaust_stream: When True, the framework drains whatever the handler left unread in the
             request body after deserialisation (also when it failed), so that keep-alive
             connections stay usable. Handlers that may stop reading early set it.
+        streams_body: lanner addition. True for handlers that never hold the whole body in
+            memory (multipart forms): ``RequestOptions.max_body_size`` does not apply to them,
+            while an explicit ``get_media(max_size=...)`` or route limit still does.
         _serialize_sync: Optional fast path (``obj -> bytes``) the framework calls instead of
             :meth:`serialize` when it is not None.
         _deserialize_sync: Optional fast path (``bytes -> obj``) the framework calls with the
@@ -60,6 +63,7 @@ class BaseHandler:
     """
 
     exhaust_stream: ClassVar[bool] = False
+    streams_body: ClassVar[bool] = False
 
     # Instances may set these (built-in handlers do so only when not subclassed, so that a
     # subclass overriding serialize/deserialize is never bypassed).

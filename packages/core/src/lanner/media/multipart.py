@@ -424,6 +424,10 @@ class MultipartFormHandler(BaseHandler):
     # The form is parsed lazily, after get_media() has returned: the framework must not drain
     # the body at that point, so exhaust_stream stays False.
     exhaust_stream: ClassVar[bool] = False
+    # Parts are read chunk by chunk and get_data() is capped by max_body_part_buffer_size, so
+    # memory stays bounded without RequestOptions.max_body_size (uploads may be large, as in
+    # Falcon).
+    streams_body: ClassVar[bool] = True
 
     def __init__(self, parse_options: MultipartParseOptions | None = None) -> None:
         self.parse_options = parse_options or MultipartParseOptions()
