@@ -182,8 +182,10 @@ class MultipartForm:
             if max_count and count > max_count:
                 raise MultipartParseError(description=ERR_TOO_MANY_PARTS)
             try:
+                # The block starts with the CRLF that ends the delimiter line; the limit counts
+                # the header lines only (as in Falcon), hence the 2.
                 block = await stream.read_until(
-                    _HEADERS_END, options.max_body_part_headers_size, consume_delimiter=True
+                    _HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
                 )
             except DelimiterError as err:
                 raise MultipartParseError(description=ERR_HEADERS) from err

@@ -18,8 +18,9 @@ Invariants and limits:
   exceeded"); a header block over ``max_body_part_headers_size`` or cut short ("incomplete body
   part headers"); ``get_data()`` over ``max_body_part_buffer_size`` ("body part is too large");
   a missing/garbled delimiter or premature end ("unexpected form structure").
-* Part header lines must be ``Name: value`` and may not contain NUL, CR or LF (header
-  injection); only Content-Type, Content-Disposition and Content-Transfer-Encoding are kept.
+* Part header lines may not contain NUL, CR or LF (header injection). Lines that are not
+  ``Name: value`` are ignored, as in Falcon; only Content-Type, Content-Disposition and
+  Content-Transfer-Encoding are kept.
 * Once the form has advanced past a part, that part's stream is detached: reading it returns
   ``b''`` instead of silently reading the next part's bytes.
 """
@@ -69,7 +70,7 @@ ERR_HEADERS = 'incomplete body part headers'
 ERR_HEADER_LINE = 'invalid body part header line (expected "Name: value")'
 ERR_TOO_MANY_PARTS = 'maximum number of form body parts exceeded'
 ERR_PART_TOO_LARGE = 'body part is too large'
-ERR_TRANSFER_ENCODING = 'unsupported Content-Transfer-Encoding (only "binary" is accepted)'
+ERR_TRANSFER_ENCODING = 'the deprecated Content-Transfer-Encoding header field is unsupported'
 ERR_NO_FILENAME = 'the body part has no filename'
 
 
@@ -138,11 +139,12 @@ def _parse_part_headers(block: bytes) -> dict[bytes, str]:
     if not block.startswith(_CRLF):
         raise MultipartParseError(description=ERR_STRUCTURE)
     for line in block[2:].split(_CRLF):
-        name, sep, value = line.partition(b': ')
-        if not sep or not name:
-            raise MultipartParseError(description=ERR_HEADER_LINE)
         if any(forbidden in line for forbidden in _FORBIDDEN_HEADER_BYTES):
             raise MultipartParseError(description=ERR_HEADER_LINE)
+        name, sep, value = line.partition(b': ')
+        if not sep:
+            # Not a header field (RFC 7578 section 4.8: other content is ignored), as in Falcon.
+            continue
         name = name.strip().lower()
         if name in _KEPT_HEADERS:
             headers[name] = _decode_header_value(value.strip())
@@ -395,8 +397,10 @@ class MultipartForm:
             if max_count and count > max_count:
                 raise MultipartParseError(description=ERR_TOO_MANY_PARTS)
             try:
+                # The block starts with the CRLF that ends the delimiter line; the limit counts
+                # the header lines only (as in Falcon), hence the 2.
                 block = stream.read_until(
-                    _HEADERS_END, options.max_body_part_headers_size, consume_delimiter=True
+                    _HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
                 )
             except DelimiterError as err:
                 raise MultipartParseError(description=ERR_HEADERS) from err
