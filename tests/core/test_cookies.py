@@ -104,12 +104,16 @@ def test_partitioned_flag(resp: Any) -> None:
     assert _cookie_lines(resp) == ['chip=v; HttpOnly; Partitioned; SameSite=None; Secure']
 
 
-def test_value_is_stringified_and_quoted_by_stdlib(resp: Any) -> None:
-    resp.set_cookie('n', 42)
+def test_value_is_quoted_by_stdlib(resp: Any) -> None:
     resp.set_cookie('spaces', 'a b;c')
-    lines = _cookie_lines(resp)
-    assert lines[0].startswith('n=42;')
-    assert lines[1].startswith('spaces="a b\\073c";')
+    assert _cookie_lines(resp)[0].startswith('spaces="a b\\073c";')
+
+
+@pytest.mark.parametrize('value', [42, b'bytes', None])
+def test_value_must_be_a_str(resp: Any, value: Any) -> None:
+    # As in Falcon: a ValueError, not a silently str()-ed value.
+    with pytest.raises(ValueError, match='expected a str'):
+        resp.set_cookie('n', value)
 
 
 def test_non_ascii_name_is_key_error_and_value_is_value_error(resp: Any) -> None:
@@ -162,6 +166,9 @@ def test_unset_cookie(resp: Any) -> None:
     expires = line.split('expires=')[1].split(';')[0]
     when = datetime.strptime(expires, '%a, %d %b %Y %H:%M:%S GMT').replace(tzinfo=timezone.utc)
     assert when < datetime.now(timezone.utc)
+    # As in Falcon: one second before the moment the header is written, not a fixed 1970 date.
+    assert when > datetime.now(timezone.utc) - timedelta(minutes=5)
+    assert resp._cookies['sid']['expires'] == -1
 
 
 def test_unset_cookie_domain_path_same_site(resp: Any) -> None:
@@ -191,7 +198,9 @@ def test_unset_cookie_wins_over_raw_set_cookie_lines(resp: Any) -> None:
 
 
 def test_unset_cookie_deprecated_samesite(resp: Any) -> None:
-    with pytest.warns(lanner.util.deprecation.DeprecatedWarning):
+    with pytest.warns(
+        lanner.util.deprecation.DeprecatedWarning, match='The "samesite" parameter is deprecated'
+    ):
         resp.unset_cookie('a', samesite='Strict')
     assert 'SameSite=Strict' in _cookie_lines(resp)[0]
 

@@ -60,8 +60,6 @@ class _Unset:
 
 _UNSET: Any = _Unset()
 
-_UNSET_COOKIE_EXPIRES = 'Thu, 01 Jan 1970 00:00:01 GMT'
-
 _SET_COOKIE_NOT_SUPPORTED = (
     'The Set-Cookie header cannot be read, set or deleted with the generic header methods; use '
     'resp.set_cookie() / resp.unset_cookie() (or resp.append_header() for a raw line).'
@@ -555,8 +553,8 @@ class Response:
 
         Args:
             name: Cookie name (ASCII token; KeyError otherwise).
-            value: Cookie value, ``str()``-ed (must be ASCII; ``UnsafeValueError``, a
-                ValueError, otherwise).
+            value: Cookie value: a str (``ValueError`` otherwise, as in Falcon) of ASCII text
+                (``UnsafeValueError``, a ValueError, otherwise).
             expires: Expiry; naive datetimes are taken as UTC.
             max_age: Seconds until expiry (``int()``-ed); ignored when falsy.
             domain: Domain attribute.
@@ -570,7 +568,12 @@ class Response:
             raise InvalidCookieNameError(
                 f'Invalid cookie name {name!r}: cookie names must be ASCII tokens.'
             )
-        text = value if type(value) is str else str(value)
+        if not isinstance(value, str):
+            # As in Falcon: only text is a cookie value (str(b'..') would send "b'..'").
+            raise ValueError(
+                f'Invalid value for cookie {name!r}: expected a str, got {type(value).__name__}.'
+            )
+        text = value
         if not text.isascii():
             raise UnsafeValueError(
                 f'Invalid value for cookie {name!r}: cookie values must be ASCII; encode the '
@@ -637,7 +640,8 @@ class Response:
             from lanner.util.deprecation import DeprecatedWarning
 
             warnings.warn(
-                'The samesite argument of unset_cookie() is deprecated; use same_site.',
+                # Falcon's wording (code matches on it).
+                'The "samesite" parameter is deprecated. Please use "same_site" instead.',
                 DeprecatedWarning,
                 stacklevel=2,
             )
@@ -660,7 +664,8 @@ class Response:
         except helpers.cookie_module().CookieError as err:
             raise InvalidCookieNameError(f'Invalid cookie name {name!r}: {err}') from None
         morsel = cookies[name]
-        morsel['expires'] = _UNSET_COOKIE_EXPIRES
+        # As in Falcon: -1 renders (when the header is written) as one second before "now".
+        morsel['expires'] = -1
         if same_site:
             morsel['samesite'] = same_site
         if domain:
