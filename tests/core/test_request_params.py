@@ -468,11 +468,13 @@ def test_get_param_as_dict_csv_option(asgi: bool) -> None:
 def test_get_param_as_dict_deep_object(asgi: bool) -> None:
     req = make_request(asgi, query_string='f[color]=red&f[size]=L&f[size]=XL&f=x&f[]=y&g=1')
     store: dict[str, Any] = {}
+    # f[] is the empty key, as in Falcon; a bare f is not part of the object.
     assert req.get_param_as_dict('f', deep_object=True, store=store) == {
         'color': 'red',
         'size': 'L',
+        '': 'y',
     }
-    assert store == {'f': {'color': 'red', 'size': 'L'}}
+    assert store == {'f': {'color': 'red', 'size': 'L', '': 'y'}}
     assert req.get_param_as_dict('g', deep_object=True, default='none') == 'none'
     with pytest.raises(errors.HTTPMissingParam):
         req.get_param_as_dict('g', deep_object=True, required=True)

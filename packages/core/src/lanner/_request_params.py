@@ -424,7 +424,8 @@ class QueryParamsMixin:
             prefix = name + '['
             result: dict[str, Any] = {}
             for key, value in self.params.items():
-                if key.startswith(prefix) and key.endswith(']') and len(key) > len(prefix) + 1:
+                # ``name[]`` counts too (the empty key), as in Falcon.
+                if key.startswith(prefix) and key.endswith(']'):
                     if type(value) is list:
                         if len(value) > 1 and not allow_multiple:
                             raise HTTPInvalidParam(
