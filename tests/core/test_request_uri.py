@@ -402,3 +402,12 @@ def test_log_error_asgi_is_not_implemented() -> None:
     req = make_request(True, method='PUT', path='/p')
     with pytest.raises(NotImplementedError, match='logging'):
         req.log_error('broken')
+
+
+def test_asgi_raw_query_string_bytes() -> None:
+    # Raw UTF-8 reads as UTF-8 (as in Falcon); invalid UTF-8 falls back to Latin-1, never a 500.
+    for raw, expected in ((b'q=caf\xc3\xa9', 'q=café'), (b'q=\xff\xfe', 'q=\xff\xfe')):
+        sc = scope()
+        sc['query_string'] = raw
+        req = lanner.asgi.Request(sc, receiver(b'')[0])
+        assert req.query_string == expected

@@ -112,10 +112,11 @@ class Request(_request.Request):
         raw_qs = scope.get('query_string')
         if raw_qs:
             try:
-                self.query_string = raw_qs.decode('ascii')
+                # UTF-8 as in Falcon (raw 'café' reads as 'café').
+                self.query_string = raw_qs.decode()
             except UnicodeDecodeError:
-                # Servers should percent-encode, but raw bytes do occur; latin-1 keeps every
-                # byte distinct (and never fails) instead of turning them into a 500.
+                # Servers should percent-encode, but invalid raw bytes do occur; latin-1 keeps
+                # every byte distinct (and never fails) instead of turning them into a 500.
                 self.query_string = raw_qs.decode('latin-1')
         else:
             self.query_string = ''
