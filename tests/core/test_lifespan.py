@@ -99,6 +99,8 @@ async def test_asgi_2_server_is_refused() -> None:
     sent = await run_lifespan(make(), ['lifespan.startup'], asgi_version='2.0')
     assert sent[0]['type'] == 'lifespan.startup.failed'
     assert '3.x' in sent[0]['message'] and "'2.0'" in sent[0]['message']
+    # Falcon's wording at the start (tools match on it).
+    assert sent[0]['message'].startswith('Falcon requires ASGI version 3.x')
 
 
 async def test_auto_parse_form_urlencoded_is_refused() -> None:
