@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
 import json
 import os
@@ -81,21 +82,24 @@ def test_submodules_are_the_same_module_objects() -> None:
     import falcon.app_helpers
     import falcon.asgi
     import falcon.request
-    import falcon.routing.compiled
-    import falcon.testing
 
     import lanner.app_helpers
     import lanner.asgi
     import lanner.request
-    import lanner.routing.compiled
-    import lanner.testing
 
     assert falcon.asgi is lanner.asgi
     assert falcon.app_helpers is lanner.app_helpers
-    assert falcon.routing.compiled is lanner.routing.compiled
-    assert falcon.testing is lanner.testing
     assert falcon.request is lanner.request
     assert sys.modules['falcon.asgi'] is lanner.asgi
+
+
+@pytest.mark.parametrize(
+    ('submodule', 'member'), [('routing.compiled', 'lanner-routing'), ('testing', 'lanner-testing')]
+)
+def test_member_submodules_are_the_same_module_objects(submodule: str, member: str) -> None:
+    lanner_module = pytest.importorskip(f'lanner.{submodule}', reason=f'{member} not installed')
+    assert importlib.import_module(f'falcon.{submodule}') is lanner_module
+    assert sys.modules[f'falcon.{submodule}'] is lanner_module
 
 
 def test_versions() -> None:
@@ -114,6 +118,7 @@ def test_unknown_submodule_is_an_import_error() -> None:
 
 
 def test_monkeypatching_falcon_changes_what_lanner_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip('lanner.routing', reason='an App without router= needs lanner-routing')
     import falcon.app_helpers
 
     seen: list[int] = []
@@ -171,6 +176,27 @@ def test_no_warning_without_a_real_falcon() -> None:
         site=False,
     )
     assert out == []
+
+
+def test_a_directory_named_falcon_is_not_a_real_falcon(tmp_path: Path) -> None:
+    # A folder without __init__.py on sys.path (tests/falcon with pythonpath = ["tests"]) would
+    # be imported as a namespace package; it is nothing to warn about, and lanner still answers.
+    (tmp_path / 'falcon').mkdir()
+    out = run_python(
+        """
+        import json, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            import falcon, lanner
+        print(json.dumps({
+            'warnings': [w.category.__name__ for w in caught],
+            'lanner': falcon.App is lanner.App,
+        }))
+    """,
+        site=False,
+        extra_path=[str(tmp_path)],
+    )
+    assert out == {'warnings': [], 'lanner': True}
 
 
 def test_shadowing_a_real_falcon_warns_and_lanner_wins(tmp_path: Path) -> None:

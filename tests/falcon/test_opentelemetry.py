@@ -7,6 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+pytest.importorskip('opentelemetry.sdk', reason='installed in the addons environment')
+pytest.importorskip(
+    'opentelemetry.instrumentation.falcon', reason='installed in the addons environment'
+)
+pytest.importorskip(
+    'opentelemetry.instrumentation.asgi', reason='installed in the addons environment'
+)
+pytest.importorskip('lanner.routing', reason='the apps here route requests (lanner-routing)')
+
 import falcon
 import falcon.asgi
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
@@ -15,7 +26,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
-import pytest
 
 from lanner.falcon import ASGIRouteMiddleware
 

@@ -7,9 +7,13 @@ from collections.abc import Iterator
 import logging
 from typing import Any
 
+import pytest
+
+pytest.importorskip('sentry_sdk', reason='sentry-sdk is installed in the addons environment')
+pytest.importorskip('lanner.routing', reason='the apps here route requests (lanner-routing)')
+
 import falcon
 import falcon.asgi
-import pytest
 import sentry_sdk
 from sentry_sdk.integrations.asgi import SentryAsgiMiddleware
 from sentry_sdk.integrations.logging import LoggingIntegration

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+pytest.importorskip('lanner.routing', reason='the apps here route requests (lanner-routing)')
+
 import falcon
 import falcon.asgi
-import falcon.testing
-import pytest
 
 
 async def test_falcon_cors(send: Any, asgi: bool) -> None:
     if asgi:
         pytest.skip('falcon-cors is WSGI-only upstream (sync process_response)')
-    from falcon_cors import CORS
+    CORS = pytest.importorskip('falcon_cors').CORS
 
     cors = CORS(allow_origins_list=['http://client.test'])
     app = falcon.App(middleware=[cors.middleware])
@@ -33,8 +35,9 @@ async def test_falcon_cors(send: Any, asgi: bool) -> None:
 
 
 async def test_spectree_validates_and_documents(send: Any, asgi: bool) -> None:
-    from pydantic import BaseModel
-    from spectree import Response, SpecTree
+    BaseModel = pytest.importorskip('pydantic').BaseModel
+    spectree = pytest.importorskip('spectree')
+    Response, SpecTree = spectree.Response, spectree.SpecTree
 
     class Item(BaseModel):
         name: str
@@ -72,7 +75,7 @@ async def test_spectree_validates_and_documents(send: Any, asgi: bool) -> None:
 
 
 async def test_swagger_ui(send: Any, asgi: bool) -> None:
-    from swagger_ui import api_doc
+    api_doc = pytest.importorskip('swagger_ui').api_doc
 
     app: Any = falcon.asgi.App() if asgi else falcon.App()
     spec = {'openapi': '3.0.0', 'info': {'title': 't', 'version': '1'}, 'paths': {}}
@@ -84,10 +87,13 @@ async def test_swagger_ui(send: Any, asgi: bool) -> None:
 
 
 def test_create_environ_remote_port_is_falcons() -> None:
+    pytest.importorskip('lanner.testing', reason='falcon.testing is lanner-testing')
+    import falcon.testing
+
     assert falcon.testing.create_environ()['REMOTE_PORT'] == '65133'
 
 
-def test_middleware_added_after_build_is_run(asgi: bool) -> None:
+async def test_middleware_added_after_build_is_run(asgi: bool, send: Any) -> None:
     # The pattern add-ons use: append to _unprepared_middleware, re-prepare, assign _middleware.
     seen: list[str] = []
 
@@ -95,17 +101,23 @@ def test_middleware_added_after_build_is_run(asgi: bool) -> None:
         def process_request(self, req: Any, resp: Any) -> None:
             seen.append(req.path)
 
+    class AsyncLate:
+        async def process_request(self, req: Any, resp: Any) -> None:
+            seen.append(req.path)
+
     class Hello:
         def on_get(self, req: Any, resp: Any) -> None:
             resp.text = 'hi'
 
-    if asgi:
-        return  # the same attributes are shared; the ASGI stacks need async components
-    app = falcon.App()
-    app.add_route('/hi', Hello())
-    app._unprepared_middleware.append(Late())
+    class AsyncHello:
+        async def on_get(self, req: Any, resp: Any) -> None:
+            resp.text = 'hi'
+
+    app: Any = falcon.asgi.App() if asgi else falcon.App()
+    app.add_route('/hi', AsyncHello() if asgi else Hello())
+    app._unprepared_middleware.append(AsyncLate() if asgi else Late())
     app._middleware = app._prepare_middleware(
         app._unprepared_middleware, independent_middleware=app._independent_middleware
     )
-    assert falcon.testing.TestClient(app).simulate_get('/hi').text == 'hi'
+    assert (await send(app, 'GET', '/hi')).text == 'hi'
     assert seen == ['/hi']

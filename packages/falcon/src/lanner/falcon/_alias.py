@@ -192,7 +192,9 @@ class FalconAliasFinder(importlib.abc.MetaPathFinder):
                 continue
             find = getattr(finder, 'find_spec', None)
             real = find('falcon', None) if find is not None else None
-            if real is not None:
+            # A namespace package (origin None) is only a directory named falcon on sys.path,
+            # such as a project's tests/falcon folder: no Falcon is being shadowed.
+            if real is not None and real.origin is not None:
                 warnings.warn(
                     f'lanner-falcon answers `import falcon` with lanner, although the falcon '
                     f'distribution is installed too ({real.origin}). To use the real Falcon, '
