@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import io
+import sys
 from typing import IO, Any, ClassVar, Protocol
 
 __all__ = [
@@ -34,6 +35,20 @@ _JSON_SYNC_NOTE = (
     'JSON synchronously in a few places (error bodies, SSE json= events, get_param_as_json), '
     'so implement the synchronous method as well.'
 )
+
+
+def _not_implemented(message: str) -> NotImplementedError:
+    """A bare ``NotImplementedError`` (as Falcon raises) that still explains itself.
+
+    The explanation is a PEP 678 note, which tracebacks show (Python 3.11+); older Pythons get
+    it as the message.
+    """
+    error = NotImplementedError()
+    if sys.version_info >= (3, 11):
+        error.add_note(message)
+    else:  # pragma: no cover - Python 3.10
+        error.args = (message,)
+    return error
 
 
 class AsyncReadableStream(Protocol):
@@ -83,7 +98,7 @@ class BaseHandler:
         message = f'{type(self).__name__} does not implement serialize().'
         if 'application/json' in content_type:
             message += _JSON_SYNC_NOTE
-        raise NotImplementedError(message)
+        raise _not_implemented(message)
 
     async def serialize_async(self, media: object, content_type: str) -> bytes:
         """Serialize ``media`` for an ASGI response (defaults to :meth:`serialize`)."""
@@ -105,7 +120,7 @@ class BaseHandler:
         message = f'{type(self).__name__} does not implement deserialize().'
         if content_type is not None and 'application/json' in content_type:
             message += _JSON_SYNC_NOTE
-        raise NotImplementedError(message)
+        raise _not_implemented(message)
 
     async def deserialize_async(
         self,
