@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import sys
 import json
+import sys
 from typing import Any
 
 import pytest
