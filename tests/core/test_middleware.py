@@ -453,6 +453,10 @@ def test_asgi_wrap_non_coroutines_escape_hatch(
     app.add_route('/', resource(asgi, on_get=lambda req, resp: None))
     assert Client(app).get('/').status_code == 200
     assert calls == ['request']
+    # As in Falcon, the escape hatch leaves the WebSocket methods alone: they exist only on
+    # ASGI, so a sync one is always a bug.
+    with pytest.raises(lanner.CompatibilityError, match='process_request_ws'):
+        make_app(middleware=SyncWebSocket())
 
 
 def test_escape_hatch_does_not_wrap_a_sync_async_twin(

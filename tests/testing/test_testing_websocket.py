@@ -158,9 +158,9 @@ class TestSimulatorProtocol:
 
     async def test_operations_before_accept(self) -> None:
         ws = ASGIWebSocketSimulator()
-        with pytest.raises(OperationNotAllowed, match='not been accepted'):
+        with pytest.raises(OperationNotAllowed, match='not yet been accepted'):
             await ws.send_text('x')
-        with pytest.raises(OperationNotAllowed, match='not been accepted'):
+        with pytest.raises(OperationNotAllowed, match='not yet been accepted'):
             await ws.receive_text()
 
     async def test_app_must_receive_connect_first(self) -> None:
@@ -180,7 +180,7 @@ class TestSimulatorProtocol:
         await ws._collect({'type': 'websocket.accept'})
         await ws.close()
         assert (await ws._emit())['type'] == 'websocket.disconnect'
-        with pytest.raises(OperationNotAllowed, match=r'after websocket.disconnect'):
+        with pytest.raises(OperationNotAllowed, match=r'disconnect event has already been'):
             await ws._emit()
 
     async def test_bad_send_events(self) -> None:
@@ -193,10 +193,20 @@ class TestSimulatorProtocol:
             await ws._collect({'type': 'websocket.send', 'text': b'x'})
         with pytest.raises(ValueError, match='Invalid ASGI event type'):
             await ws._collect({'type': 'http.response.start'})
-        # After a close, further events are dropped silently, as servers do.
+        # After a close, a send raises an OSError, as ASGI WebSocket 2.4 servers do.
         await ws._collect({'type': 'websocket.close'})
-        await ws._collect({'type': 'websocket.send', 'text': 'ignored'})
+        with pytest.raises(OSError):
+            await ws._collect({'type': 'websocket.send', 'text': 'refused'})
         assert ws.close_code == 1000
+
+    async def test_send_after_client_close_raises_oserror(self) -> None:
+        ws = ASGIWebSocketSimulator()
+        await ws._emit()
+        await ws._collect({'type': 'websocket.accept'})
+        await ws.close(4042)
+        with pytest.raises(WebSocketDisconnected) as info:
+            await ws._collect({'type': 'websocket.send', 'text': 'too late'})
+        assert isinstance(info.value, OSError) and info.value.code == 4042
 
 
 class TestBounded:
@@ -247,9 +257,34 @@ class TestBounded:
         async def app(scope: Any, receive: Any, send: Any) -> None:
             await receive()
 
-        with pytest.raises(ConnectionError, match='without accepting or closing'):
+        # As Falcon's client: the handshake wait times out (simulate_ws' timeout).
+        with pytest.raises(TimeoutError, match='without accepting or closing'):
+            async with ASGIConductor(app).simulate_ws(timeout=0.1):
+                pass
+
+    async def test_handshake_wait_defaults_to_five_seconds(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await receive()
+            await asyncio.Event().wait()
+
+        # The class default (Falcon's 5 s) applies when no timeout is given; shortened here.
+        monkeypatch.setattr(ASGIWebSocketSimulator, '_DEFAULT_WAIT_READY_TIMEOUT', 0.1)
+        start = time.monotonic()
+        with pytest.raises(TimeoutError, match=r'handshake did not complete within 0\.1'):
             async with ASGIConductor(app).simulate_ws():
                 pass
+        assert time.monotonic() - start < 3
+
+    async def test_app_starts_when_simulate_ws_is_called(self) -> None:
+        context = ASGIConductor(echo_ws).simulate_ws()
+        ws = context._ws
+        # Without entering the context, as Falcon's client allows.
+        await ws.wait_ready()
+        await ws.send_text('hi')
+        assert await ws.receive_text() == 'hi'
+        await context.__aexit__(None, None, None)
 
     async def test_app_raising_during_handshake(self) -> None:
         async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -331,6 +366,25 @@ class TestLannerApps:
                 await ws.receive_json()
                 await ws.close(1001)
             assert ws.close_code == 1001
+
+    async def test_sending_app_learns_the_client_close_code(self, ws_app: Any) -> None:
+        seen: list[int] = []
+
+        class Talker:
+            async def on_websocket(self, req: Any, ws: Any) -> None:
+                await ws.accept()
+                while True:
+                    try:
+                        await ws.send_text('tick')
+                    except WebSocketDisconnected as ex:
+                        seen.append(ex.code)
+                        return
+
+        ws_app.add_route('/', Talker())
+        async with ASGIConductor(ws_app).simulate_ws() as ws:
+            assert await ws.receive_text() == 'tick'
+            await ws.close(4042)
+        assert seen == [4042]
 
     async def test_denials_map_to_errors(self, ws_app: Any) -> None:
         ws_app.add_route('/forbidden', Denies())

@@ -427,3 +427,47 @@ async def test_client_gone_before_accept(ws_app: Any, lanner_logs: Any) -> None:
         await client.finished()
     assert res.result == ('disconnected', 1000, True)
     assert client.sent == []
+
+
+@pytest.mark.parametrize('headers', [[], {}, ()])
+async def test_empty_accept_headers_send_no_headers(ws_app: Any, headers: Any) -> None:
+    async def script(req: Any, ws: Any) -> None:
+        await ws.accept(headers=headers)
+
+    ws_app.add_route('/', Recorder(script))
+    async with WSDriver(ws_app, '/', spec_version='2.0') as client:  # headers not even allowed
+        assert await client.wait_accepted()
+    assert client.accept_event is not None
+    assert 'headers' not in client.accept_event
+
+
+async def test_server_refusing_the_subprotocol_is_a_value_error(ws_app: Any) -> None:
+    async def script(req: Any, ws: Any) -> None:
+        await ws.accept()
+
+        async def refuse(event: Any) -> None:
+            # Autobahn's (Daphne's) words for a subprotocol the client did not offer.
+            raise Exception('protocol accepted must be from the list')
+
+        ws._asgi_send = refuse
+        with pytest.raises(ValueError, match='subprotocol'):
+            await ws.send_text('x')
+
+    res = Recorder(script)
+    ws_app.add_route('/', res)
+    async with WSDriver(ws_app, '/') as client:
+        assert await client.wait_accepted()
+        await client.finished()
+    assert res.error is None
+
+
+async def test_falcon_state_names() -> None:
+    from lanner.asgi.ws import _WebSocketState
+
+    assert _WebSocketState.HANDSHAKE == ReadyState.CONNECTING
+    assert _WebSocketState.ACCEPTED == ReadyState.OPEN
+    assert _WebSocketState.CLOSED == ReadyState.CLOSED
+    # Falcon lets code start the read-ahead receiver before accept(); here it starts on accept.
+    ws = WebSocket(build_ws_scope('/'), None, None)  # type: ignore[arg-type]
+    ws._buffered_receiver.start()
+    assert ws.unaccepted

@@ -184,13 +184,14 @@ def prepare_middleware_ws(
             method = getattr(component, name, None)
             if method is None:
                 continue
+            # Unlike the HTTP middleware methods, these are never wrapped by the
+            # FALCON_ASGI_WRAP_NON_COROUTINES escape hatch (as in Falcon): they only exist on
+            # ASGI, so no component written for WSGI needs them wrapped.
             if not is_coroutine_callable(method):
-                if not wrap_non_coroutines():
-                    raise CompatibilityError(
-                        f'{type(component).__name__}.{name} must be a coroutine function '
-                        '(async def): lanner.asgi.App awaits it during the WebSocket handshake.'
-                    )
-                method = _inline_async(method)
+                raise CompatibilityError(
+                    f'{type(component).__name__}.{name} must be a coroutine function '
+                    '(async def): lanner.asgi.App awaits it during the WebSocket handshake.'
+                )
             target.append(method)
     return tuple(request_ws), tuple(resource_ws)
 

@@ -6,6 +6,7 @@ lanner-websocket, imported on first use (with an install hint when it is missing
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING, Any
 
 from lanner.asgi.ws_options import WebSocketOptions
@@ -15,6 +16,16 @@ if TYPE_CHECKING:
     from lanner.websocket import WebSocket
 
 __all__ = ('WebSocket', 'WebSocketOptions', 'WebSocketPayloadType', 'http_status_to_ws_code')
+
+
+class _WebSocketState(enum.IntEnum):
+    # Falcon's module-level name for the server-side states, kept so code written against it
+    # still imports. The values equal ``WebSocket.ready_state`` (an IntEnum) for the states
+    # Falcon has, so ``ws.ready_state == _WebSocketState.CLOSED`` works (CLOSING has no
+    # counterpart in Falcon).
+    HANDSHAKE = 0
+    ACCEPTED = 1
+    CLOSED = 3
 
 
 def http_status_to_ws_code(status: int) -> int:

@@ -48,7 +48,9 @@ _HANDLER_NOT_FOUND = 3405
 DEFAULT_RECEIVE_TIMEOUT = 30.0
 
 
-class _State(enum.Enum):
+class ClientState(enum.Enum):
+    """The simulated client's view of the connection (Falcon: ``helpers._WebSocketState``)."""
+
     CONNECT = enum.auto()
     HANDSHAKE = enum.auto()
     ACCEPTED = enum.auto()
@@ -69,10 +71,17 @@ class ASGIWebSocketSimulator:
         timeout: Default number of seconds the ``receive_*`` methods wait for a message before
             raising ``TimeoutError`` (default 30). A lanner addition: a test whose app never
             answers fails instead of hanging.
+        handshake_timeout: Default seconds ``wait_ready()`` waits (default 5).
     """
 
-    def __init__(self, timeout: float | None = None) -> None:
-        self._state = _State.CONNECT
+    # The handshake wait when neither wait_ready() nor simulate_ws() names one (Falcon's 5 s).
+    _DEFAULT_WAIT_READY_TIMEOUT: float = 5.0
+
+    def __init__(
+        self, timeout: float | None = None, *, handshake_timeout: float | None = None
+    ) -> None:
+        self._state = ClientState.CONNECT
+        self._handshake_timeout = handshake_timeout
         self._disconnect_emitted = False
         self._close_code: int | None = None
         self._close_reason: str | None = None
@@ -80,8 +89,8 @@ class ASGIWebSocketSimulator:
         self._was_accepted = False
         self._accepted_subprotocol: str | None = None
         self._accepted_headers: list[tuple[bytes, bytes]] | None = None
-        self._to_client: deque[dict[str, Any]] = deque()
-        self._to_app: deque[dict[str, Any]] = deque()
+        self._collected_server_events: deque[dict[str, Any]] = deque()
+        self._collected_client_events: deque[dict[str, Any]] = deque()
         self._handshake_done = asyncio.Event()
         self._client_wake = asyncio.Event()
         self._app_wake = asyncio.Event()
@@ -93,12 +102,12 @@ class ASGIWebSocketSimulator:
     @property
     def ready(self) -> bool:
         """True once the app accepted the connection and while it stays open."""
-        return self._state is _State.ACCEPTED
+        return self._state is ClientState.ACCEPTED
 
     @property
     def closed(self) -> bool:
         """True once the connection was denied or closed (by either side)."""
-        return self._state in (_State.DENIED, _State.CLOSED)
+        return self._state in (ClientState.DENIED, ClientState.CLOSED)
 
     @property
     def close_code(self) -> int | None:
@@ -120,16 +129,19 @@ class ASGIWebSocketSimulator:
         """The headers the app passed to ``accept()`` as byte pairs (``None`` if none)."""
         return self._accepted_headers
 
-    async def wait_ready(self, timeout: float | None = 5) -> None:
+    async def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until the app accepts or denies the connection.
 
         Args:
-            timeout: Seconds to wait (default 5; ``None`` waits forever).
+            timeout: Seconds to wait (default: the ``timeout`` given to ``simulate_ws()``,
+                else 5).
 
         Raises:
             TimeoutError: The app neither accepted nor closed the connection in time.
             WebSocketDisconnected: The connection was denied (or one of its subclasses).
         """
+        if not timeout:
+            timeout = self._handshake_timeout or self._DEFAULT_WAIT_READY_TIMEOUT
         try:
             await asyncio.wait_for(self._handshake_done.wait(), timeout)
         except asyncio.TimeoutError:
@@ -165,13 +177,13 @@ class ASGIWebSocketSimulator:
             raise TypeError(f'The close code must be an int, not {code!r}.')
         if reason is None:
             reason = ''
-        self._state = _State.CLOSED
+        self._state = ClientState.CLOSED
         self._close_code = code
         self._close_reason = reason
         self._handshake_done.set()
         self._app_wake.set()
         self._client_wake.set()
-        await asyncio.sleep(0)
+        # No yield here (as Falcon's client): the app sees the closure at its next await.
 
     async def send_text(self, payload: str) -> None:
         """Send a text message to the app."""
@@ -252,14 +264,14 @@ class ASGIWebSocketSimulator:
 
     def _require_accepted(self) -> None:
         state = self._state
-        if state is _State.ACCEPTED:
+        if state is ClientState.ACCEPTED:
             return
-        if state in (_State.CONNECT, _State.HANDSHAKE):
+        if state in (ClientState.CONNECT, ClientState.HANDSHAKE):
             raise OperationNotAllowed(
-                'The WebSocket connection has not been accepted yet; await ws.wait_ready() '
+                'The WebSocket connection has not yet been accepted; await ws.wait_ready() '
                 '(simulate_ws() does this for you) before sending or receiving.'
             )
-        if state is _State.CLOSED:
+        if state is ClientState.CLOSED:
             raise WebSocketDisconnected(self._close_code)
         code = self._close_code
         if code == _PATH_NOT_FOUND:
@@ -272,7 +284,7 @@ class ASGIWebSocketSimulator:
 
     async def _send(self, event: dict[str, Any]) -> None:
         self._require_accepted()
-        self._to_app.append(event)
+        self._collected_client_events.append(event)
         self._app_wake.set()
         # Let the app (or its receive pump) pick the message up.
         await asyncio.sleep(0)
@@ -283,8 +295,8 @@ class ASGIWebSocketSimulator:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            if self._to_client:
-                return self._to_client.popleft()
+            if self._collected_server_events:
+                return self._collected_server_events.popleft()
             self._require_accepted()
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -302,9 +314,9 @@ class ASGIWebSocketSimulator:
     def _disconnect_event(self) -> dict[str, Any]:
         if self._disconnect_emitted:
             raise OperationNotAllowed(
-                'The app called receive() again after websocket.disconnect was delivered; '
-                'a real ASGI server would block forever here. Stop receiving once '
-                'WebSocketDisconnected is raised.'
+                'The app called receive() again, but the websocket.disconnect event has '
+                'already been emitted; a real ASGI server would block forever here. Stop '
+                'receiving once WebSocketDisconnected is raised.'
             )
         self._disconnect_emitted = True
         code = self._close_code if self._close_code is not None else _NORMAL
@@ -312,12 +324,12 @@ class ASGIWebSocketSimulator:
 
     async def _emit(self) -> dict[str, Any]:
         """The app's ``receive`` callable."""
-        if self._state is _State.CONNECT:
-            self._state = _State.HANDSHAKE
+        if self._state is ClientState.CONNECT:
+            self._state = ClientState.HANDSHAKE
             return {'type': 'websocket.connect'}
         while True:
-            if self._to_app:
-                return self._to_app.popleft()
+            if self._collected_client_events:
+                return self._collected_client_events.popleft()
             if self.closed:
                 return self._disconnect_event()
             self._app_wake.clear()
@@ -329,12 +341,12 @@ class ASGIWebSocketSimulator:
         if not isinstance(event_type, str):
             raise TypeError(f'An ASGI event must be a dict with a str "type", got {event!r}.')
         state = self._state
-        if state is _State.CONNECT:
+        if state is ClientState.CONNECT:
             raise OperationNotAllowed(
-                'An ASGI app must receive the websocket.connect event before sending any '
+                'An ASGI app must receive the first websocket.connect event before sending any '
                 f'event (it sent {event_type!r}).'
             )
-        if state is _State.HANDSHAKE:
+        if state is ClientState.HANDSHAKE:
             if event_type == 'websocket.accept':
                 self._accept(event)
             elif event_type == 'websocket.close':
@@ -342,23 +354,26 @@ class ASGIWebSocketSimulator:
             else:
                 raise OperationNotAllowed(
                     'During the handshake an ASGI app must send websocket.accept or '
-                    f'websocket.close first (it sent {event_type!r}).'
+                    'websocket.close before sending any other event types (it sent '
+                    f'{event_type!r}).'
                 )
-        elif state is _State.ACCEPTED:
+        elif state is ClientState.ACCEPTED:
             if event_type == 'websocket.close':
-                self._state = _State.CLOSED
+                self._state = ClientState.CLOSED
                 self._close_code = _close_code(event)
                 reason = event.get('reason')
                 self._close_reason = reason if isinstance(reason, str) else ''
                 self._app_wake.set()
             elif event_type == 'websocket.send':
-                self._to_client.append(_checked_message(event))
+                self._collected_server_events.append(_checked_message(event))
             else:
                 raise ValueError(
                     f'Invalid ASGI event type {event_type!r} for an accepted WebSocket; '
                     'expected websocket.send or websocket.close.'
                 )
-        # Once closed, further events are silently dropped, as the ASGI spec asks of servers.
+        else:
+            # ASGI WebSocket spec 2.4: a send after the client disconnected raises an OSError.
+            raise WebSocketDisconnected(self._close_code)
         self._client_wake.set()
         # Give whatever waits on the handshake or on a message a chance to run.
         await asyncio.sleep(0)
@@ -378,14 +393,14 @@ class ASGIWebSocketSimulator:
                         f'{name!r}: {value!r}.'
                     )
                 headers.append((name, value))
-        self._state = _State.ACCEPTED
+        self._state = ClientState.ACCEPTED
         self._accepted_subprotocol = subprotocol
         self._accepted_headers = headers
         self._was_accepted = True
         self._handshake_done.set()
 
     def _deny(self, event: dict[str, Any]) -> None:
-        self._state = _State.DENIED
+        self._state = ClientState.DENIED
         code = _close_code(event)
         reason = event.get('reason')
         if code == _SERVER_ERROR or 3000 <= code < 4000:

@@ -348,18 +348,36 @@ class _AsyncContextManager(Generic[_T]):
 class _WSContextManager:
     """Runs the app for one simulated WebSocket; closes and awaits it (bounded) on exit."""
 
-    def __init__(self, app: Callable[..., Any], scope: dict[str, Any], timeout: float) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        scope: dict[str, Any],
+        timeout: float,
+        handshake_timeout: float | None = None,
+    ) -> None:
         self._app = app
         self._scope = scope
         self._timeout = timeout
-        self._ws = ASGIWebSocketSimulator(timeout=timeout)
+        self._ws = ASGIWebSocketSimulator(timeout=timeout, handshake_timeout=handshake_timeout)
         self._task: asyncio.Task[Any] | None = None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # created outside the event loop: the app starts on entry
+        # As in Falcon, the app starts right away, so a test may also drive the simulator
+        # (context._ws) without entering the context.
+        self._task = self._start_app()
+
+    def _start_app(self) -> asyncio.Task[Any]:
+        ws = self._ws
+        return asyncio.ensure_future(self._app(self._scope, ws._emit, ws._collect))
 
     async def __aenter__(self) -> ASGIWebSocketSimulator:
         ws = self._ws
-        task = asyncio.ensure_future(self._app(self._scope, ws._emit, ws._collect))
-        self._task = task
-        ready = asyncio.ensure_future(ws.wait_ready(timeout=self._timeout))
+        task = self._task
+        if task is None:
+            task = self._task = self._start_app()
+        ready = asyncio.ensure_future(ws.wait_ready())
         await asyncio.wait({ready, task}, return_when=asyncio.FIRST_COMPLETED)
         if not ready.done() and ws._handshake_done.is_set():
             # The app answered the handshake and returned in the same loop iteration.
@@ -376,15 +394,21 @@ class _WSContextManager:
                 raise
             return ws
         # The app returned (or raised) without accepting or closing the connection.
-        ready.cancel()
-        await asyncio.wait({ready})
         error = None if task.cancelled() else task.exception()
         if error is not None:
+            ready.cancel()
+            await asyncio.wait({ready})
             raise error
-        raise ConnectionError(
-            'The ASGI app returned from the WebSocket scope without accepting or closing the '
-            'connection.'
-        )
+        # As a real client (and Falcon's), keep waiting for the handshake: TimeoutError when
+        # it never comes.
+        try:
+            await ready
+        except asyncio.TimeoutError as ex:  # TimeoutError itself only on Python >= 3.11
+            raise asyncio.TimeoutError(
+                'The ASGI app returned from the WebSocket scope without accepting or closing '
+                'the connection, and the handshake timed out.'
+            ) from ex
+        return ws
 
     async def __aexit__(
         self,
@@ -557,13 +581,17 @@ class ASGIConductor:
         Args:
             path: The path.
             **kwargs: Passed to :func:`create_scope_ws` (``headers``, ``subprotocols``, ...),
-                plus ``timeout`` (seconds for the handshake, each receive, and the app's exit).
+                plus ``timeout`` (seconds for the handshake, each receive, and the app's exit;
+                without it the handshake may take 5 seconds, the rest 30). ``TimeoutError``
+                when one of them takes longer.
         """
+        explicit = kwargs.get('timeout') or self._timeout
         timeout = _simulate._timeout_value(self._limit(kwargs))
         if self._default_headers:
             kwargs['headers'] = merge_headers(self._default_headers, kwargs.get('headers'))
         scope = create_scope_ws(path=path, **kwargs)
-        return _WSContextManager(self.app, scope, timeout)
+        handshake = timeout if explicit is not None else None
+        return _WSContextManager(self.app, scope, timeout, handshake)
 
     delete = simulate_delete
     get = simulate_get

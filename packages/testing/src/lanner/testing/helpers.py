@@ -32,7 +32,10 @@ from lanner.testing._headers import (
     header_items,
     make_cookie_header,
 )
+
+# ClientState is also here under Falcon's name, which tests written for Falcon import.
 from lanner.testing._ws_simulator import ASGIWebSocketSimulator
+from lanner.testing._ws_simulator import ClientState as _WebSocketState  # noqa: F401
 from lanner.testing.srmock import StartResponseMock
 from lanner.util.deprecation import deprecated
 from lanner.util.misc import http_now

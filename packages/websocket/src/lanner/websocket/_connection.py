@@ -70,6 +70,7 @@ CLOSE_MESSAGE_TOO_BIG: Final = 1009
 # ASGI servers report send failures in their own words; these patterns pick out the close code.
 _RECEIVED_CODE = re.compile(r'received (\d{4})')
 _NORMAL_CLOSURE_TEXT = 'code = 1000 (OK)'
+_SUBPROTOCOL_REFUSED_TEXT = 'protocol accepted must be from the list'
 
 
 class ReadyState(enum.IntEnum):
@@ -104,6 +105,19 @@ def _spec_at_least(spec_version: str, minimum: tuple[int, int]) -> bool:
     except ValueError:
         return False
     return (major, minor) >= minimum
+
+
+class _ReadAhead:
+    """What ``ws._buffered_receiver`` offers: ``start()``, which has nothing to do here.
+
+    lanner's read-ahead pump starts in ``accept()`` (it cannot read messages before the
+    handshake anyway), so starting it earlier, as Falcon allows, is a no-op.
+    """
+
+    __slots__ = ()
+
+    def start(self) -> None:
+        pass
 
 
 class WebSocket(PageAdditions):
@@ -273,6 +287,11 @@ class WebSocket(PageAdditions):
         """The code the connection was closed with (by either side); None while open."""
         return self._close_code
 
+    @property
+    def _buffered_receiver(self) -> _ReadAhead:
+        # Falcon's name for its read-ahead receiver, which code may start() before accept().
+        return _ReadAhead()
+
     # ------------------------------------------------------------------ handshake
 
     async def accept(
@@ -301,7 +320,7 @@ class WebSocket(PageAdditions):
         event: Message = {'type': 'websocket.accept', 'subprotocol': None}
         if subprotocol is not None:
             event['subprotocol'] = check_subprotocol(subprotocol)
-        if headers is not None:
+        if headers:  # an empty collection sends no headers at all, as Falcon
             if not self._supports_accept_headers:
                 raise OperationNotAllowed(
                     'The ASGI server speaks WebSocket spec 2.0, which cannot send extra '
@@ -704,14 +723,24 @@ class WebSocket(PageAdditions):
         if isinstance(ex, OSError):
             self._peer_closed(_code_from_error(ex, self._close_code))
             return WebSocketDisconnected(self._close_code)
-        if _NORMAL_CLOSURE_TEXT in str(ex):
+        message = str(ex)
+        if _NORMAL_CLOSURE_TEXT in message:
             self._peer_closed(1000)
             return WebSocketDisconnected(1000)
+        if _SUBPROTOCOL_REFUSED_TEXT in message:
+            # Autobahn (Daphne) refuses an unknown subprotocol with a bare Exception.
+            return ValueError(
+                'The server refused the WebSocket subprotocol: it must be one of those the '
+                f'client offered ({self.subprotocols!r}).'
+            )
         return ex
 
 
 def _code_from_error(ex: BaseException, default: int | None) -> int:
     """The close code a server's send/receive error mentions, else ``default`` (or 1000)."""
+    if isinstance(ex, WebSocketDisconnected) and default is None:
+        # lanner's own test client raises this, with the code the client closed with.
+        return ex.code
     seen: BaseException | None = ex
     for _ in range(4):  # the error itself and a few links of its cause chain
         if seen is None:
