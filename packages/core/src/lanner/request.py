@@ -578,9 +578,12 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
         A handler that streams the body (``streams_body``) is held only to a limit given for
         this call or route, not to ``options.max_body_size``.
         """
+        limit: int | None
         if max_size is _UNSET:
-            limit = self.__dict__.get('_route_max_body_size', _UNSET)
-            if limit is _UNSET:
+            route_limit = self.__dict__.get('_route_max_body_size', _UNSET)
+            if route_limit is not _UNSET:
+                limit = route_limit
+            else:
                 limit = None if streams_body else self.options.max_body_size
         else:
             limit = _check_body_limit(max_size, 'get_media(max_size=...)')
