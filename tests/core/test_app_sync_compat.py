@@ -168,3 +168,32 @@ def test_async_to_sync_in_a_wsgi_responder(make_app: Any, asgi: bool) -> None:
     app = make_app()
     app.add_route('/', resource(False, on_get=on_get))
     assert Client(app).get('/').text == 'SYNC'
+
+
+async def test_falcon_asgi_call_wrapper_makes_a_coroutine_function() -> None:
+    import inspect
+
+    from lanner.asgi._asgi_helpers import _wrap_asgi_coroutine_func
+
+    class Indirect:
+        def call(self, scope: Any, receive: Any, send: Any) -> Any:
+            return self._run(send)  # returns a coroutine without being a coroutine function
+
+        async def _run(self, send: Any) -> None:
+            await send('done')
+
+        __call__ = _wrap_asgi_coroutine_func(call)
+
+    sent: list[str] = []
+
+    async def send(message: str) -> None:
+        sent.append(message)
+
+    assert inspect.iscoroutinefunction(Indirect.__call__)
+    await Indirect()({}, None, send)
+    assert sent == ['done']
+
+    async def already(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    assert _wrap_asgi_coroutine_func(already) is already

@@ -25,17 +25,20 @@ SCHEMA = {
 
 
 class FakeReq:
+    """A WSGI request as the validator sees it: only ``req.media``, which Falcon reads."""
+
     def __init__(self, media: Any) -> None:
         self._media = media
         self.calls = 0
 
-    def get_media(self) -> Any:
+    @property
+    def media(self) -> Any:
         self.calls += 1
         return self._media
 
 
 class FakeAsyncReq(FakeReq):
-    async def get_media(self) -> Any:  # type: ignore[override]
+    async def get_media(self) -> Any:
         self.calls += 1
         return self._media
 
@@ -161,3 +164,11 @@ def test_through_the_app(make_app: Any, asgi: bool) -> None:
     assert bad.json['title'] == 'Request data failed validation'
     assert bad.json['description'] == "5 is not of type 'string'"
     assert client.post('/things', json={'name': 'bad-response'}).status_code == 500
+
+
+def test_package_attribute_reaches_the_submodule() -> None:
+    # Falcon's spelling: validators.jsonschema.validate without importing the submodule.
+    from lanner.media import validators
+
+    assert validators.jsonschema is jsonschema
+    assert validators.__all__ == ('jsonschema',)

@@ -122,7 +122,8 @@ def validate(req_schema: Any = None, resp_schema: Any = None) -> Callable[[_F], 
         @functools.wraps(responder)
         def wrapper(self: Any, req: Any, resp: Any, *args: Any, **kw: Any) -> Any:
             if req_checker is not None:
-                _check_request(req_checker, req.get_media())
+                # req.media (the same as req.get_media() on WSGI), as Falcon reads it.
+                _check_request(req_checker, req.media)
             result = responder(self, req, resp, *args, **kw)
             _check_response(resp_checker, resp.media)
             return result
