@@ -73,7 +73,9 @@ def find_python(version: str) -> str:
 
 def isolation_env(dist: Dist) -> tuple[list[str], str | None]:
     """(test tools, test folder) of *dist*'s isolation environment in the root pyproject.toml."""
-    envs = tomllib.loads((dists.ROOT / 'pyproject.toml').read_text('utf-8'))['tool']['hatch']['envs']
+    envs = tomllib.loads((dists.ROOT / 'pyproject.toml').read_text('utf-8'))['tool']['hatch'][
+        'envs'
+    ]
     if dist.package_dir == 'lanner':
         env = envs['core-only']
         member = None
@@ -136,7 +138,16 @@ def check_one(
         cmd = [str(python), '-c', f'import {module}; print("imported", {module}.__name__)']
         what = f'import {module} (no solo tests for {dist.name})'
     else:
-        cmd = [str(python), '-m', 'pytest', tests, '-q', '-p', 'no:cacheprovider']
+        cmd = [
+            str(python),
+            '-m',
+            'pytest',
+            tests,
+            '-q',
+            '-p',
+            'no:cacheprovider',
+            '--continue-on-collection-errors',
+        ]
         what = f'pytest {tests}'
     # From the repository root (the tests import tests/support), but with nothing of packages/
     # on the path: lanner comes from the virtualenv alone.
@@ -154,7 +165,9 @@ def check_one(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog='scripts/lowest-deps', description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog='scripts/lowest-deps', description=__doc__.splitlines()[0]
+    )
     parser.add_argument('dists', nargs='*', help='distributions (default: core and every member)')
     parser.add_argument('--python', help='Python version (default: the oldest requires-python)')
     parser.add_argument(
@@ -187,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - started
-    print(f'lowest-deps: {len(selected) - len(failed)} passed, {len(failed)} failed in {elapsed:.0f} s'
-          + (f' ({", ".join(failed)})' if failed else ''))
+    names = f' ({", ".join(failed)})' if failed else ''
+    passed = len(selected) - len(failed)
+    print(f'lowest-deps: {passed} passed, {len(failed)} failed in {elapsed:.0f} s{names}')
     return 1 if failed else 0
 
 
