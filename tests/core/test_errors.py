@@ -513,7 +513,11 @@ class _Req:
     def client_prefers(self, media_types: list[str]) -> str | None:
         from lanner.util.mediatypes import best_match
 
-        return best_match(media_types, self.accept) or None
+        # As lanner.Request.client_prefers: a malformed Accept header prefers nothing.
+        try:
+            return best_match(media_types, self.accept) or None
+        except ValueError:
+            return None
 
 
 class _Resp:
