@@ -274,6 +274,27 @@ def start_server(
             '--lifespan',
             'on',
         ]
+    elif kind.startswith('gunicorn-'):
+        # A WSGI server that decodes chunked bodies and sets wsgi.input_terminated; one worker
+        # of the class after the dash (sync, gthread), so its memory can be watched.
+        command = [
+            sys.executable,
+            '-m',
+            'gunicorn',
+            target,
+            '--bind',
+            f'fd://{fd}',
+            '--workers',
+            '1',
+            '--worker-class',
+            kind.removeprefix('gunicorn-'),
+            '--threads',
+            '4',
+            '--graceful-timeout',
+            '3',
+            '--log-level',
+            'info',
+        ]
     else:
         command = [sys.executable, '-m', 'apps.wsgi_serve', target, '--fd', str(fd)]
     command += extra_args or []

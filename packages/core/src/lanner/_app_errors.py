@@ -36,6 +36,7 @@ from lanner.errors import (
     CompatibilityError,
     HTTPBadRequest,
     HTTPInternalServerError,
+    HTTPLengthRequired,
     UnsafeValueError,
 )
 from lanner.http_error import HTTPError
@@ -89,6 +90,27 @@ def _framing_conflict(headers: dict[str, str] | None = None) -> HTTPBadRequest:
         ),
         headers=headers,
     )
+
+
+def check_wsgi_framing(env: dict[str, Any]) -> None:
+    """Refuse a WSGI request with a Transfer-Encoding whose body the app could not read whole.
+
+    Called only when the environ has ``HTTP_TRANSFER_ENCODING``. Both framings at once is the
+    400 above. Without a Content-Length, the body can only be read to its end when the server
+    decoded the framing and promises ``wsgi.input_terminated`` (gunicorn does); otherwise the
+    request is refused with 411 rather than its body read as empty (wsgiref, for one, hands the
+    undecoded chunked bytes over with no length).
+    """
+    if env.get('CONTENT_LENGTH'):
+        raise _framing_conflict()
+    if not env.get('wsgi.input_terminated'):
+        raise HTTPLengthRequired(
+            title='Length Required',
+            description=(
+                'This server cannot read a request body sent with Transfer-Encoding and no '
+                'Content-Length (e.g. a chunked upload). Send the body with a Content-Length.'
+            ),
+        )
 
 
 class ErrorHandlingMixin:

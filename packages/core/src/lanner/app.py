@@ -32,7 +32,7 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from lanner import app_helpers, constants, responders, status_codes
-from lanner._app_errors import ErrorHandlingMixin, _framing_conflict
+from lanner._app_errors import ErrorHandlingMixin, check_wsgi_framing
 from lanner.app_helpers import (
     MiddlewareStacks,
     default_serialize_error,
@@ -554,10 +554,11 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         try:
             if req.method in self._META_METHODS:
                 raise HTTPBadRequest()
-            # Request smuggling defence (RFC 9112 6.1): both framings at once is an error.
-            # PERF: one dict lookup per request; the second only for the rare chunked request.
-            if 'HTTP_TRANSFER_ENCODING' in env and env.get('CONTENT_LENGTH'):
-                raise _framing_conflict()
+            # Request smuggling defence (RFC 9112 6.1), and no chunked body read as empty (411
+            # unless the server promises wsgi.input_terminated).
+            # PERF: one dict lookup per request; the rest only for the rare chunked request.
+            if 'HTTP_TRANSFER_ENCODING' in env:
+                check_wsgi_framing(env)
             for process_request, process_response in request_mw:
                 if process_request is not None and not resp.complete:
                     process_request(req, resp)

@@ -537,10 +537,24 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
 
     @property
     def stream(self) -> Any:
-        """The server's raw input stream (``wsgi.input``); may block past Content-Length."""
+        """The server's raw input stream (``wsgi.input``); may block past Content-Length.
+
+        lanner addition: for a body sent without Content-Length that the server decoded and
+        terminated (``wsgi.input_terminated``), this is :attr:`bounded_stream`, so that a
+        malformed chunk is a 400 and the body limits apply as they do for a sized body.
+        """
         stream = self._stream
         if stream is None:
-            stream = self._stream = self.env['wsgi.input']
+            env = self.env
+            stream = env['wsgi.input']
+            if (
+                'HTTP_TRANSFER_ENCODING' in env
+                and env.get('wsgi.input_terminated')
+                and not env.get('CONTENT_LENGTH')
+            ):
+                stream = BoundedStream(stream, None)
+                self.__dict__['bounded_stream'] = stream
+            self._stream = stream
         return stream
 
     @stream.setter
@@ -550,10 +564,18 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
 
     @memoized
     def bounded_stream(self) -> BoundedStream:
-        """``wsgi.input`` wrapped so that reads stop at Content-Length (0 when missing/invalid)."""
+        """``wsgi.input`` wrapped so that reads stop at Content-Length.
+
+        Without a Content-Length, the body is read to its end when the server promises
+        ``wsgi.input_terminated`` (it decoded a chunked body, as gunicorn does); otherwise it
+        is empty (the App refuses chunked requests on such a server with 411). An invalid
+        Content-Length also reads as empty.
+        """
         try:
-            length = self.content_length or 0
+            length = self.content_length
         except HTTPInvalidHeader:
+            length = 0
+        if length is None and not self.env.get('wsgi.input_terminated'):
             length = 0
         return BoundedStream(self.stream, length)
 
@@ -627,8 +649,11 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
         handler, _, deserialize_sync = handlers._resolve(
             content_type, self.options.default_media_type
         )
-        self._media_limit(max_size, getattr(handler, 'streams_body', False))
+        limit = self._media_limit(max_size, getattr(handler, 'streams_body', False))
         stream = self.bounded_stream
+        if stream.stream_len is None:
+            # No Content-Length to check up front: count while reading (413 past the limit).
+            stream._limit(limit)
         try:
             if deserialize_sync is not None:
                 media = deserialize_sync(stream.read())
@@ -686,9 +711,13 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
             length = self.content_length
         except HTTPInvalidHeader:
             return
-        if not length:
+        stream = self.bounded_stream
+        if not length and stream.stream_len is not None:
             return
-        body = self.bounded_stream.read()
+        if stream.stream_len is None:
+            # A chunked form: no Content-Length was checked, so the body limit applies here.
+            stream._limit(self.max_body_size)
+        body = stream.read()
         try:
             text = body.decode('ascii')
         except UnicodeDecodeError:

@@ -228,13 +228,17 @@ def create_environ(
         environ['wsgi.file_wrapper'] = file_wrapper
     if http_version != '1.0':
         environ['HTTP_HOST'] = _host_header(host, port_number, scheme)
-    if data:
+    # A client sending Transfer-Encoding (a chunked upload) sends no Content-Length; the test
+    # "server" then hands the decoded body over as a real one would (pass the extras
+    # {'wsgi.input_terminated': True} to simulate a server that promises its end, as gunicorn).
+    items = header_items(headers)
+    if data and not any(name.lower() == 'transfer-encoding' for name, _ in items):
         environ['CONTENT_LENGTH'] = str(len(data))
     # Clients do not send cookies with OPTIONS (CORS preflight) requests.
     if cookies is not None and method != 'OPTIONS':
         environ['HTTP_COOKIE'] = make_cookie_header(cookies)
 
-    for name, value in header_items(headers):
+    for name, value in items:
         key = name.upper().replace('-', '_')
         if key not in ('CONTENT_TYPE', 'CONTENT_LENGTH'):
             key = 'HTTP_' + key
@@ -269,7 +273,12 @@ def _scope_headers(
         prepared.append(iter((raw_name, raw_value)))
     if b'user-agent' not in seen:
         prepared.append(iter((b'user-agent', DEFAULT_UA.encode('ascii'))))
-    if content_length is not None and b'content-length' not in seen:
+    # A chunked request (Transfer-Encoding) carries no Content-Length, as from a real client.
+    if (
+        content_length is not None
+        and b'content-length' not in seen
+        and b'transfer-encoding' not in seen
+    ):
         prepared.append(iter((b'content-length', str(content_length).encode('ascii'))))
     if host_header is not None and b'host' not in seen:
         prepared.append(iter((b'host', host_header.encode('latin-1'))))
