@@ -295,6 +295,9 @@ def release(dist: Dist, level: str, apply: bool, keep: bool) -> int:
     new = bump(old, level)
     mode = 'APPLY' if apply else 'dry run: the working tree is not changed'
     print(f'Release plan for {dist.name}: {old} -> {new} ({level})  [{mode}]')
+    where = dist.folder or 'pyproject.toml'
+    if dists.git('status', '--porcelain', '--', where).strip():
+        print(f'  WARNING: uncommitted changes in {where} are released too')
     work = Path(tempfile.mkdtemp(prefix=f'release-{dist.name}-'))
     try:
         copy_inputs(dist, work)
