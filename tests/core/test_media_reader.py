@@ -276,3 +276,18 @@ def test_delimit_and_pipe_until_split_like_bytes_split(
         reader.pipe_until(delimiter, consume_delimiter=True)
     got.append(reader.read())
     assert got == expected
+
+
+async def test_async_reader_file_like_placeholders_and_unbounded_read_until() -> None:
+    reader = AsyncBufferedReader(AsyncSource(b'one two three'), chunk_size=4)
+    with pytest.raises(OSError):
+        reader.fileno()
+    assert not reader.isatty()
+    assert reader.readable() and not reader.seekable() and not reader.writable()
+    # size=None means no limit, as -1 does.
+    assert await reader.read_until(b' three', None) == b'one two'
+
+
+def test_sync_reader_keeps_falcons_private_read_name() -> None:
+    reader = BufferedReader(io.BytesIO(b'abc').read, 3)
+    assert reader._read(2) == b'ab'

@@ -9,6 +9,7 @@ import pytest
 
 import lanner
 from lanner.stream import BoundedStream
+from lanner.util.deprecation import DeprecatedWarning
 
 
 class _TrackingStream(io.BytesIO):
@@ -37,7 +38,9 @@ def test_read_all_is_clamped_to_length() -> None:
     stream = BoundedStream(raw, 11)
     assert stream.read() == b'hello world'
     assert stream.read() == b''
-    assert stream.eof and stream.is_exhausted
+    assert stream.eof
+    with pytest.warns(DeprecatedWarning, match='Use `eof` instead'):
+        assert stream.is_exhausted
     # The wrapped stream was never asked for more than the body's length.
     assert all(size is not None and 0 <= size <= 11 for size in raw.requests)
 

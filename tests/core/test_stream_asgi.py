@@ -112,11 +112,15 @@ async def test_iteration_after_partial_read_yields_the_rest() -> None:
     assert [chunk async for chunk in stream] == [b'bc', b'def']
 
 
-async def test_second_iteration_is_not_allowed() -> None:
-    stream = _stream([b'abc'])
-    _ = [chunk async for chunk in stream]
-    with pytest.raises(errors.OperationNotAllowed):
-        stream.__aiter__()
+async def test_iterating_again_goes_on_from_where_the_stream_is() -> None:
+    # As Falcon: a second iteration is allowed; after the end it yields nothing.
+    stream = _stream([b'ab', b'cd', b'ef'])
+    first = stream.__aiter__()
+    assert await first.__anext__() == b'ab'
+    assert [chunk async for chunk in stream] == [b'cd', b'ef']
+    assert [chunk async for chunk in stream] == []
+    assert await stream.read() == b''
+    assert stream.tell() == 6
 
 
 async def test_exhaust() -> None:

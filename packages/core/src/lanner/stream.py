@@ -33,6 +33,7 @@ import sys
 from typing import IO, Any, NoReturn
 
 from lanner.errors import HTTPBadRequest, HTTPContentTooLarge, HTTPError
+from lanner.util.deprecation import deprecated
 
 __all__ = ('Body', 'BoundedStream')
 
@@ -244,7 +245,11 @@ class BoundedStream(io.IOBase):
         """True once every byte of the body has been read."""
         return self._remaining <= 0
 
-    is_exhausted = eof
+    @property
+    @deprecated('Use `eof` instead.', is_property=True)
+    def is_exhausted(self) -> bool:
+        """Deprecated alias of :attr:`eof` (as in Falcon, it warns)."""
+        return self._remaining <= 0
 
 
 # Falcon keeps this alias for backwards compatibility.

@@ -202,9 +202,11 @@ class BufferedReader:
         return bytes(self._buffer[:size])
 
     async def read_until(
-        self, delimiter: bytes, size: int = -1, consume_delimiter: bool = False
+        self, delimiter: bytes, size: int | None = -1, consume_delimiter: bool = False
     ) -> bytes:
         """Read up to (not including) ``delimiter``, or to the end of the stream.
+
+        ``size`` (None or negative: no limit) caps the bytes returned.
 
         Raises:
             DelimiterError: ``consume_delimiter`` is set and the delimiter does not follow the
@@ -212,6 +214,8 @@ class BufferedReader:
         """
         if not delimiter:
             raise ValueError('read_until() needs a non-empty delimiter.')
+        if size is None:
+            size = -1
         index = await self._find(delimiter, size)
         if index < 0 or (0 <= size < index):
             available = len(self._buffer)
@@ -277,6 +281,14 @@ class BufferedReader:
     async def _iterate(self) -> AsyncIterator[bytes]:
         while self._buffer or await self._fill():
             yield self._take(len(self._buffer))
+
+    def fileno(self) -> int:
+        """Always raises ``OSError``: the stream is not backed by a file descriptor."""
+        raise OSError('This stream has no file descriptor.')
+
+    def isatty(self) -> bool:
+        """Always False."""
+        return False
 
     def readable(self) -> bool:
         """Always True."""

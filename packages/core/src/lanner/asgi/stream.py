@@ -36,7 +36,6 @@ class BoundedStream:
     __slots__ = (
         '_buffer',
         '_closed',
-        '_iterating',
         '_max_size',
         '_more',
         '_pos',
@@ -54,7 +53,6 @@ class BoundedStream:
         self._receive = receive
         self._buffer = bytearray()
         self._closed = False
-        self._iterating = False
         self._max_size: int | None = None
         self._more = True
         self._pos = 0
@@ -155,13 +153,9 @@ class BoundedStream:
         return data
 
     def __aiter__(self) -> AsyncIterator[bytes]:
+        # Iterating again (as Falcon allows) goes on from where the stream is: after the end it
+        # yields nothing.
         self._check_open()
-        if self._iterating:
-            raise OperationNotAllowed(
-                'This request body stream is already being iterated; a body can only be '
-                'iterated once.'
-            )
-        self._iterating = True
         return self._iter_chunks()
 
     async def _iter_chunks(self) -> AsyncIterator[bytes]:

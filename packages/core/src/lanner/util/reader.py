@@ -278,3 +278,6 @@ class BufferedReader:
 
     # Falcon spells it this way; both are offered.
     writeable = writable
+
+    # Falcon's pure-Python reader has this name for its read; code probing for it finds it.
+    _read = read
