@@ -205,7 +205,8 @@ def test_csv_value_of_only_commas_is_an_empty_list(asgi: bool) -> None:
 
 
 def test_get_param_as_int(asgi: bool) -> None:
-    req = make_request(asgi, query_string='n=42&neg=-7&pos=+3&bad=4.5&txt=abc&blank=&many=1&many=2')
+    query = 'n=42&neg=-7&pos=%2B3&bad=4.5&txt=abc&blank=&many=1&many=2'  # %2B: a '+' sign
+    req = make_request(asgi, query_string=query)
     assert req.get_param_as_int('n') == 42
     assert req.get_param_as_int('neg') == -7
     assert req.get_param_as_int('pos') == 3
@@ -226,6 +227,32 @@ def test_get_param_as_int_rejects_exotic_digits_and_huge_values(asgi: bool) -> N
         with pytest.raises(errors.HTTPInvalidParam):
             req.get_param_as_int(name)
     assert req.get_param_as_int('ok') == int('9' * 100)
+
+
+@pytest.mark.parametrize(
+    'raw',
+    ['%201%20', '1%20', '%091', '1%0A', '1_000', '%EF%BC%91', '%D9%A3', '+', '-', '+-1', '1.0'],
+    ids=[
+        'spaces',
+        'trailing',
+        'tab',
+        'newline',
+        'underscore',
+        'fullwidth',
+        'arabic',
+        'plus',
+        'minus',
+        'signs',
+        'decimal',
+    ],
+)
+def test_get_param_as_int_is_strict_ascii(asgi: bool, raw: str) -> None:
+    """Only [+-]?[0-9]+ in ASCII; whatever else int() would take is an invalid param (400)."""
+    req = make_request(asgi, query_string=f'n={raw}&ok=-042&plus=%2B7')
+    with pytest.raises(errors.HTTPInvalidParam) as info:
+        req.get_param_as_int('n')
+    _invalid(info, 'n', 'The value must be an integer.')
+    assert req.get_param_as_int('ok') == -42 and req.get_param_as_int('plus') == 7
 
 
 def test_get_param_as_int_bounds(asgi: bool) -> None:

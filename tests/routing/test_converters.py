@@ -41,6 +41,12 @@ class TestIntConverter:
             ({}, ' 1', None),
             ({}, '1 ', None),
             ({}, '\t1', None),
+            ({}, '1_000', None),
+            ({}, '\u0663', None),  # ARABIC-INDIC DIGIT THREE: int() takes it
+            ({}, '\uff11', None),  # FULLWIDTH DIGIT ONE
+            ({}, '+', None),
+            ({}, '-', None),
+            ({}, '+-1', None),
             ({'num_digits': 3}, '123', 123),
             ({'num_digits': 3}, '12', None),
             ({'num_digits': 3}, '1234', None),

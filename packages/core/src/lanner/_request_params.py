@@ -476,8 +476,9 @@ class QueryParamsMixin:
 
 
 def _to_int(value: str) -> int:
-    text = value.strip()
-    digits = text[1:] if text[:1] in ('-', '+') else text
-    if not digits or not (digits.isdigit() and digits.isascii()):
+    # Strict: [+-]?[0-9]+ in ASCII. int() alone also takes surrounding whitespace, underscores
+    # ('1_000') and non-ASCII digits, none of which a client means as an integer parameter.
+    digits = value[1:] if value[:1] in ('-', '+') else value
+    if not digits or not (digits.isascii() and digits.isdigit()):
         raise ValueError(value)
-    return int(text)
+    return int(value)

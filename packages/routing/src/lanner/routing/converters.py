@@ -99,12 +99,14 @@ class IntConverter(BaseConverter):
     def convert(self, value: str) -> int | None:
         if self._num_digits is not None and len(value) != self._num_digits:
             return None
-        # int() tolerates surrounding whitespace; a URI field must not.
-        if value.strip() != value:
+        # Strict: [+-]?[0-9]+ in ASCII. int() also takes surrounding whitespace, underscores
+        # ('1_000') and non-ASCII digits; a URI field must not.
+        digits = value[1:] if value[:1] in ('-', '+') else value
+        if not digits or not (digits.isascii() and digits.isdigit()):
             return None
         try:
             number = int(value)
-        except ValueError:
+        except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
             return None
         if self._min is not None and number < self._min:
             return None
