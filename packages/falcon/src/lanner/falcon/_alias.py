@@ -26,6 +26,8 @@ import types
 from typing import TYPE_CHECKING, Any
 import warnings
 
+from lanner.version import FALCON_API_VERSION
+
 if TYPE_CHECKING:
     from importlib.metadata import Distribution, DistributionFinder
 
@@ -39,8 +41,6 @@ __all__ = (
     'is_enabled',
 )
 
-FALCON_API_VERSION = '4.4.0'
-"""The Falcon release whose public API lanner implements."""
 
 DISABLE_VARIABLE = 'LANNER_FALCON'
 """Set to ``0``, ``off``, ``false`` or ``no`` to leave ``import falcon`` alone."""

@@ -40,7 +40,7 @@ from lanner.testing.srmock import StartResponseMock
 from lanner.util.deprecation import deprecated
 from lanner.util.misc import http_now
 from lanner.util.uri import decode as _uri_decode
-from lanner.version import __version__
+from lanner.version import FALCON_API_VERSION, __version__
 
 if TYPE_CHECKING:
     from lanner.asgi import Request as ASGIRequest
@@ -70,9 +70,9 @@ __all__ = (
 DEFAULT_HOST = 'falconframework.org'
 """Host name used by the builders and ``simulate_*`` unless ``host`` is given."""
 
-DEFAULT_UA = f'falcon-client/{__version__}'
-"""``User-Agent`` added to simulated requests that do not set one (Falcon's value, for ported
-tests; the version is lanner's)."""
+DEFAULT_UA = f'falcon-client/{FALCON_API_VERSION}'
+"""``User-Agent`` added to simulated requests that do not set one: Falcon's client name with the
+Falcon API version lanner implements, the value ``falcon.__version__`` has under lanner-falcon."""
 
 # Falcon's create_environ() uses this fixed client port; ported tests and add-on test suites
 # compare against it.
@@ -525,7 +525,7 @@ def _redirected(stdout: IO[str], stderr: IO[str]) -> Iterator[None]:
         sys.stdout, sys.stderr = old_stdout, old_stderr
 
 
-@deprecated("Use contextlib.redirect_stdout/redirect_stderr, or pytest's capsys, instead.")
+@deprecated('Please use contextlib.redirect_stdout and contextlib.redirect_stderr instead.')
 def redirected(
     stdout: IO[str] = sys.stdout, stderr: IO[str] = sys.stderr
 ) -> contextlib.AbstractContextManager[None]:
