@@ -332,6 +332,6 @@ def test_partial_responders_and_emptied_method_maps() -> None:
 
 def test_wrapped_sync_sink_keeps_its_class_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv('FALCON_ASGI_WRAP_NON_COROUTINES', 'Y')
-    app = lanner.asgi.App()
+    app = lanner.asgi.App(router=SimpleRouter())
     app.add_sink(SinkClass(), '/sink_cls')
     assert [s.name for s in inspect.inspect_sinks(app)] == ['SinkClass']

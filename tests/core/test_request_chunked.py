@@ -1,4 +1,5 @@
-"""Request bodies sent without a Content-Length (chunked uploads), through lanner's test client.
+"""Request bodies sent without a Content-Length (chunked uploads), driven through the WSGI and
+ASGI callables directly (tests/support/harness.py), as a server hands them over.
 
 * WSGI, server promises ``wsgi.input_terminated`` (gunicorn): the body is read to its end, and
   ``stream``, ``bounded_stream`` and every media handler see exactly what a sized body gives;
@@ -10,6 +11,7 @@ The real-server runs (gunicorn, wsgiref, 8 MiB) are in tests/integration/test_ch
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 import hashlib
 import io
@@ -19,10 +21,17 @@ from typing import Any
 
 import msgpack
 import pytest
-from support.harness import new_app, resource
+from support.harness import (
+    Result,
+    build_environ,
+    build_scope,
+    call_asgi_async,
+    call_wsgi,
+    new_app,
+    resource,
+)
 
 from lanner.media import MessagePackHandler
-from lanner.testing import TestClient
 
 CHUNKED = {'Transfer-Encoding': 'chunked'}
 TERMINATED = {'wsgi.input_terminated': True}
@@ -108,14 +117,29 @@ def _wsgi_app() -> Any:
     return new_app(False)
 
 
-def _post(app: Any, asgi: bool, path: str, body: bytes, chunked: bool, **headers: str) -> Any:
+def _wsgi_post(
+    app: Any, path: str, headers: dict[str, str], body: bytes = b'', **extras: Any
+) -> Result:
+    """POST through the WSGI callable; a chunked request carries no Content-Length."""
+    environ = build_environ('POST', path, headers=headers, body=body)
+    if 'Transfer-Encoding' in headers:
+        environ.pop('CONTENT_LENGTH', None)
+    environ.update(extras)
+    # Not wrapped in wsgiref.validate: its input wrapper refuses size-less reads, which a
+    # terminated input (wsgi.input_terminated) allows.
+    return call_wsgi(app, environ, validate=False)
+
+
+def _post(app: Any, asgi: bool, path: str, body: bytes, chunked: bool, **headers: str) -> Result:
     all_headers = dict(headers)
-    extras: dict[str, Any] = {}
     if chunked:
         all_headers.update(CHUNKED)
-        if not asgi:
-            extras = dict(TERMINATED)
-    return TestClient(app).simulate_post(path, body=body, headers=all_headers, extras=extras)
+    if not asgi:
+        return _wsgi_post(app, path, all_headers, body, **(TERMINATED if chunked else {}))
+    scope = build_scope('POST', path, headers=all_headers)
+    if not chunked:
+        scope['headers'].append((b'content-length', str(len(body)).encode()))
+    return asyncio.run(call_asgi_async(app, scope, body))
 
 
 @pytest.mark.parametrize('path', ['/stream', '/bounded', '/blocks'])
@@ -208,7 +232,7 @@ def test_wsgi_an_endless_chunked_body_is_refused_at_the_limit() -> None:
     source = EndlessInput()
     extras = {'wsgi.input_terminated': True, 'wsgi.input': source}
     headers = {'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json'}
-    result = TestClient(app).simulate_post('/media', headers=headers, extras=extras)
+    result = _wsgi_post(app, '/media', headers, **extras)
     assert result.status_code == 413
     # Read up to the limit plus one block, then never again (not even to discard the rest).
     assert source.served <= 1_000_000 + 65536
@@ -219,7 +243,7 @@ def test_wsgi_a_chunked_body_the_server_cannot_end_is_a_411(path: str) -> None:
     calls: list[str] = []
     app = _app(_wsgi_app, False, calls)
     body = b'5\r\nhello\r\n0\r\n\r\n'  # what wsgiref hands over: the undecoded chunked bytes
-    result = TestClient(app).simulate_post(path, body=body, headers=CHUNKED)
+    result = _wsgi_post(app, path, CHUNKED, body)
     assert result.status_code == 411, result.text
     assert 'Content-Length' in result.json['description']
     assert calls == []  # never presented to the responder as an empty body
@@ -246,7 +270,7 @@ def test_wsgi_a_malformed_chunked_body_is_a_400(path: str) -> None:
     app = _app(_wsgi_app, False, [])
     extras = {'wsgi.input_terminated': True, 'wsgi.input': BrokenChunkedInput()}
     headers = {'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json'}
-    result = TestClient(app).simulate_post(path, headers=headers, extras=extras)
+    result = _wsgi_post(app, path, headers, **extras)
     assert result.status_code == 400, result.text
     assert 'chunked encoding' in result.json['description']
 
@@ -254,5 +278,5 @@ def test_wsgi_a_malformed_chunked_body_is_a_400(path: str) -> None:
 def test_wsgi_a_chunked_empty_body_is_empty_media() -> None:
     app = _app(_wsgi_app, False, [])
     headers = {'Transfer-Encoding': 'chunked', 'Content-Type': 'application/json'}
-    result = TestClient(app).simulate_post('/media', headers=headers, extras=TERMINATED)
+    result = _wsgi_post(app, '/media', headers, **TERMINATED)
     assert result.status_code == 400 and 'empty' in result.json['description'].lower()

@@ -11,7 +11,7 @@ from typing import Any
 
 from _reqresp import run
 import pytest
-from support.harness import Client
+from support.harness import Client, new_app
 
 import lanner
 from lanner import errors
@@ -221,7 +221,7 @@ def test_asgi_unusable_stream_is_a_type_error_when_sent(stream: Any, message: st
         async def on_get(self, req: Any, resp: Any) -> None:
             resp.stream = stream
 
-    app = lanner.asgi.App()
+    app = new_app(asgi=True)
     app.add_route('/', Resource())
     app.set_error_reporter(
         lambda req, error, params, handled: reported.append((type(error), handled))

@@ -17,9 +17,18 @@ from support.harness import build_scope
 from support.simple_router import SimpleRouter
 
 import lanner.asgi
-from lanner.sse import SSEvent
 
 CLEAN_UP_SECONDS = 0.05  # an emitter's finally that awaits, e.g. an async unsubscribe
+
+
+class Tick:
+    """An event as core consumes one: any object with ``serialize(handler=None) -> bytes``.
+
+    (lanner-sse's SSEvent is one; core's tests do not need that distribution.)
+    """
+
+    def serialize(self, handler: Any = None) -> bytes:
+        return b'data: tick\n\n'
 
 
 class Probe:
@@ -35,7 +44,7 @@ def _emitter(probe: Probe, kind: str) -> AsyncIterator[Any]:
             while True:
                 probe.sent += 1
                 if kind == 'sse':
-                    yield SSEvent(data=b'tick')
+                    yield Tick()
                 else:
                     yield b'data: tick\n\n' if kind == 'event-stream' else b'tick\n'
                 await asyncio.sleep(0.005)

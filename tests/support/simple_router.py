@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lanner.router_support import map_http_methods, set_default_responders
+from lanner.router_support import map_http_methods, set_default_responders, validate_responders
 
 
 class SimpleRouter:
@@ -19,7 +19,11 @@ class SimpleRouter:
 
     def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None:
         method_map = map_http_methods(resource, suffix=kwargs.get('suffix'))
-        set_default_responders(method_map, asgi=kwargs.get('_asgi', False))
+        asgi = bool(kwargs.get('_asgi', False))
+        set_default_responders(method_map, asgi=asgi)
+        # As every router should: refuses responders of the wrong flavour, and applies the
+        # FALCON_ASGI_WRAP_NON_COROUTINES escape hatch to the map this router dispatches from.
+        validate_responders(method_map, asgi=asgi, uri_template=uri_template)
         pattern = (
             '^'
             + re.sub(
