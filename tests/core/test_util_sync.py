@@ -111,14 +111,15 @@ def test_runs_sync() -> None:
 
 
 async def test_deprecated_asyncio_aliases() -> None:
-    with pytest.warns(DeprecatedWarning):
+    # Falcon's wording, which code may match on.
+    with pytest.warns(DeprecatedWarning, match=r'deprecated function get_running_loop\('):
         loop = sync.get_running_loop()
     assert loop is asyncio.get_running_loop()
 
     async def value() -> int:
         return 3
 
-    with pytest.warns(DeprecatedWarning):
+    with pytest.warns(DeprecatedWarning, match=r'deprecated function create_task\('):
         task = sync.create_task(value())
     assert await task == 3
 

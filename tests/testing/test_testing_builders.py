@@ -463,7 +463,7 @@ def test_deprecated_helpers() -> None:
     # A wrapper of lanner.http_now itself, as Falcon's alias is.
     assert inspect.unwrap(testing.httpnow) is lanner.http_now
     out, err = io.StringIO(), io.StringIO()
-    with pytest.warns(DeprecatedWarning):
+    with pytest.warns(DeprecatedWarning, match='use contextlib.redirect_stdout and contextlib'):
         manager = testing.redirected(stdout=out, stderr=err)
     with manager:
         print('to out')

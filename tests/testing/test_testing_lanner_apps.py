@@ -240,6 +240,23 @@ class TestConductor:
                 1 / 0  # noqa: B018
         assert calls == []  # shutdown is skipped when the block raises
 
+    async def test_streamed_body_arrives_whole(self, make_app: Callable[..., Any]) -> None:
+        # The simulated client stays connected while the app streams (it used to disconnect
+        # once the request body was sent, which cut the stream short).
+        class Lines:
+            async def on_get(self, req: Any, resp: Any) -> None:
+                async def lines() -> Any:
+                    for word in ('One', 'Two', 'Three'):
+                        yield f'{word}\n'.encode()
+
+                resp.stream = lines()
+
+        app = make_app()
+        app.add_route('/', Lines())
+        async with ASGIConductor(app) as conductor:
+            result = await conductor.simulate_get('/')
+        assert result.text == 'One\nTwo\nThree\n'
+
     async def test_simulate_get_stream(self, make_app: Callable[..., Any]) -> None:
         release = asyncio.Event()
         finished: list[bool] = []

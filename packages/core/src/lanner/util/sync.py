@@ -217,7 +217,8 @@ def runs_sync(coroutine: Callable[_P, Awaitable[_T]]) -> Callable[_P, _T]:
 def create_task(coro: Coroutine[Any, Any, _T], name: str | None = None) -> asyncio.Task[_T]:
     """Deprecated alias of :func:`asyncio.create_task`."""
     warnings.warn(
-        'lanner.util.sync.create_task() is deprecated; use asyncio.create_task() instead.',
+        # Falcon's wording (the decorator's), which code may match on.
+        'Call to deprecated function create_task(...). Use asyncio.create_task() instead.',
         DeprecatedWarning,
         stacklevel=2,
     )
@@ -227,7 +228,7 @@ def create_task(coro: Coroutine[Any, Any, _T], name: str | None = None) -> async
 def get_running_loop() -> asyncio.AbstractEventLoop:
     """Deprecated alias of :func:`asyncio.get_running_loop`."""
     warnings.warn(
-        'lanner.util.sync.get_running_loop() is deprecated; use asyncio.get_running_loop() '
+        'Call to deprecated function get_running_loop(...). Use asyncio.get_running_loop() '
         'instead.',
         DeprecatedWarning,
         stacklevel=2,

@@ -615,15 +615,16 @@ async def run_asgi(
     """Simulate one request against an ASGI app.
 
     One-shot (``simulate_request``): lifespan startup, the request, lifespan shutdown.
-    Otherwise (``ASGIConductor``): the request alone, and the client disconnects once the body
-    was sent; with ``stream`` the result is returned as soon as the response has started.
+    Otherwise (``ASGIConductor``): the request alone; with ``stream`` the result is returned as
+    soon as the response has started. Either way the client stays connected until
+    ``asgi_disconnect_ttl`` (as in Falcon): disconnecting earlier would cut a streamed body
+    short.
     """
     deadline = _Deadline(_timeout_value(timeout))
     if not one_shot:
         run = _HTTPRun(app, args, asgi_chunk_size, asgi_disconnect_ttl, deadline)
         if stream:
             return await run.stream()
-        run.emitter.disconnect()
         return await run.finish()
 
     lifespan = Lifespan(app)
