@@ -85,12 +85,10 @@ def template_text(specs: list[SegmentSpec]) -> str:
 
 
 def int_oracle(text: str) -> int | None:
-    if text != text.strip():
+    # The int converter's documented rule: [+-]?[0-9]+ in ASCII (no whitespace, no '1_000').
+    if re.fullmatch(r'[+-]?[0-9]+', text, flags=re.ASCII) is None:
         return None
-    try:
-        return int(text)
-    except ValueError:
-        return None
+    return int(text)
 
 
 def reference_match(specs: list[SegmentSpec], path: str) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 import pytest
-from support.harness import Client, new_app, resource
+from support.harness import Client, build_environ, build_scope, new_app, resource
 
 from lanner import static
 from lanner.errors import HTTPBadRequest
@@ -636,15 +636,17 @@ class TestCalledDirectly:
 
     @pytest.mark.parametrize('size', [11, 200 * 1024])
     def test_asgi_route_leaves_a_readable_stream(self, tree: Path, size: int) -> None:
-        from lanner import testing
         import lanner.asgi
 
         payload = bytes(range(256)) * (size // 256) + b'x' * (size % 256)
         (tree / 'payload.bin').write_bytes(payload)
         route = StaticRouteAsync('/static', str(tree))
 
+        async def receive() -> dict[str, Any]:
+            return {'type': 'http.request', 'body': b'', 'more_body': False}
+
         async def main() -> bytes:
-            req = testing.create_asgi_req(path='/static/payload.bin')
+            req = lanner.asgi.Request(build_scope('GET', '/static/payload.bin'), receive)
             resp = lanner.asgi.Response()
             await route(req, resp)
             assert resp.data is None
@@ -659,10 +661,9 @@ class TestCalledDirectly:
 
     def test_wsgi_route_leaves_a_readable_stream(self, tree: Path) -> None:
         import lanner
-        from lanner import testing
 
         route = StaticRoute('/static', str(tree))
-        req = testing.create_req(path='/static/a.txt')
+        req = lanner.Request(build_environ('GET', '/static/a.txt'))
         resp = lanner.Response()
         route(req, resp)
         assert resp.stream.read() == CONTENT
