@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from support.simple_router import SimpleRouter
 
 import lanner
 from lanner import testing
@@ -281,8 +282,8 @@ class TestLifespanEmitter:
 
     async def test_startup_reply_arrives_after_one_yield(self) -> None:
         # A lifespan exchange needs no extra turns of the loop (tests written for Falcon yield
-        # once and look for the reply).
-        app = lanner.asgi.App()
+        # once and look for the reply). The fake router: lifespan needs no lanner-routing.
+        app = lanner.asgi.App(router=SimpleRouter())
         condition = asyncio.Condition()
         emitter = testing.ASGILifespanEventEmitter(condition)
         collector = testing.ASGIResponseEventCollector()
