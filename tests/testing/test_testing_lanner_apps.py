@@ -317,6 +317,29 @@ class TestConductor:
         assert json.loads(second.split('data: ', 1)[1]) == {'n': 2}
         assert end == ''
 
+    async def test_endless_event_stream_is_left_once_started(
+        self, make_app: Callable[..., Any]
+    ) -> None:
+        # As Falcon's client: simulate_get leaves an event stream at once and returns what
+        # was sent before the app noticed, instead of waiting for an end that never comes.
+        pytest.importorskip('lanner.sse')
+        from lanner.asgi import SSEvent
+
+        class Endless:
+            async def on_get(self, req: Any, resp: Any) -> None:
+                async def emitter() -> Any:
+                    while True:
+                        yield SSEvent(data=b'tick')
+                        await asyncio.sleep(0.01)
+
+                resp.sse = emitter()
+
+        app = make_app()
+        app.add_route('/events', Endless())
+        async with ASGIConductor(app, timeout=5) as conductor:
+            result = await conductor.simulate_get('/events')
+        assert result.text.startswith('data: tick\n\n')
+
 
 class UnittestStyle(testing.TestCase):
     def setUp(self) -> None:

@@ -13,7 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 import re
 import time
 from typing import Any
@@ -226,6 +226,8 @@ class ASGIResponseEventCollector:
         self._high_water: int | None = None
         self._buffered = 0
         self._drained = asyncio.Event()
+        # Called once the response has started (the simulated client may decide to leave).
+        self._on_start: Callable[[], None] | None = None
 
     async def collect(self, event: dict[str, Any]) -> None:
         """Validate and record one event (the ``send`` callable)."""
@@ -293,6 +295,8 @@ class ASGIResponseEventCollector:
             headers.append((name.decode('ascii'), value.decode('latin-1')))
         self.headers.extend(headers)
         self.status = status
+        if self._on_start is not None:
+            self._on_start()
 
     def _collect_body(self, event: dict[str, Any]) -> None:
         if self.status is None:

@@ -473,6 +473,13 @@ class _HTTPRun:
             self.ttl, self.collector._stop_collecting, 'disconnected'
         )
 
+    def leave_event_stream(self) -> None:
+        """Disconnect if the response is an event stream (which may never end)."""
+        for name, value in self.collector.headers:
+            if name == 'content-type' and value.partition(';')[0].strip() == 'text/event-stream':
+                self.emitter.disconnect()
+                return
+
     def _state(self) -> str:
         collector = self.collector
         if collector.status is None:
@@ -616,15 +623,16 @@ async def run_asgi(
 
     One-shot (``simulate_request``): lifespan startup, the request, lifespan shutdown.
     Otherwise (``ASGIConductor``): the request alone; with ``stream`` the result is returned as
-    soon as the response has started. Either way the client stays connected until
-    ``asgi_disconnect_ttl`` (as in Falcon): disconnecting earlier would cut a streamed body
-    short.
+    soon as the response has started. Without ``stream`` the client reads the whole body, but
+    leaves an event stream (``text/event-stream``) as soon as it starts, as Falcon's client
+    does: the result then holds the events sent before the app noticed.
     """
     deadline = _Deadline(_timeout_value(timeout))
     if not one_shot:
         run = _HTTPRun(app, args, asgi_chunk_size, asgi_disconnect_ttl, deadline)
         if stream:
             return await run.stream()
+        run.collector._on_start = run.leave_event_stream
         return await run.finish()
 
     lifespan = Lifespan(app)
