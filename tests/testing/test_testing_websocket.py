@@ -223,8 +223,11 @@ class TestBounded:
 
     async def test_wait_ready_default_message(self) -> None:
         ws = ASGIWebSocketSimulator()
-        with pytest.raises(asyncio.TimeoutError, match='on_websocket'):
+        # The builtin TimeoutError on every Python (asyncio's is a different class on 3.10).
+        with pytest.raises(TimeoutError, match='on_websocket') as info:
             await ws.wait_ready(timeout=0.05)
+        assert type(info.value) is TimeoutError
+        assert isinstance(info.value.__cause__, asyncio.TimeoutError)
 
     async def test_app_never_sends(self) -> None:
         async def app(scope: Any, receive: Any, send: Any) -> None:

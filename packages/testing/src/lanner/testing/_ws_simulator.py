@@ -144,13 +144,15 @@ class ASGIWebSocketSimulator:
             timeout = self._handshake_timeout or self._DEFAULT_WAIT_READY_TIMEOUT
         try:
             await asyncio.wait_for(self._handshake_done.wait(), timeout)
-        except asyncio.TimeoutError:
-            raise asyncio.TimeoutError(
+        except asyncio.TimeoutError as ex:
+            # The builtin: on Python 3.10 asyncio.TimeoutError is a different class, and
+            # callers (and Falcon's documentation) expect TimeoutError on every version.
+            raise TimeoutError(
                 f'The WebSocket handshake did not complete within {timeout} seconds: the app '
                 'neither accepted nor closed the connection. Check the on_websocket responder '
                 'and any process_request_ws/process_resource_ws middleware for something that '
                 'waits forever before ws.accept() is called.'
-            ) from None
+            ) from ex
         if self._was_accepted:
             # The handshake completed, even if the app has closed the connection since (say, it
             # failed right after accepting): that shows on the next receive, as a disconnect.

@@ -385,7 +385,7 @@ class _WSContextManager:
         if ready.done():
             try:
                 ready.result()
-            except asyncio.TimeoutError:  # TimeoutError itself only on Python >= 3.11
+            except TimeoutError:  # wait_ready raises the builtin, also on Python 3.10
                 # The app is stuck before accepting; it will not notice a close.
                 await _simulate._cancel(task)
                 raise
@@ -403,8 +403,8 @@ class _WSContextManager:
         # it never comes.
         try:
             await ready
-        except asyncio.TimeoutError as ex:  # TimeoutError itself only on Python >= 3.11
-            raise asyncio.TimeoutError(
+        except TimeoutError as ex:  # wait_ready raises the builtin, also on Python 3.10
+            raise TimeoutError(
                 'The ASGI app returned from the WebSocket scope without accepting or closing '
                 'the connection, and the handshake timed out.'
             ) from ex
