@@ -341,11 +341,12 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         # Not a component and not iterable: prepare_middleware reports it with a clear TypeError.
         return [middleware]
 
-    # Falcon's shape, which add-ons read and write (sentry-sdk, opentelemetry-instrumentation-falcon,
-    # docs/ecosystem.md): ``_unprepared_middleware`` is the list of components,
-    # ``_middleware`` the stacks ``__call__`` runs, and ``_prepare_middleware`` turns the one
-    # into the other. An add-on that edits the list and assigns
-    # ``app._middleware = app._prepare_middleware(...)`` changes what the next request runs.
+    # Falcon's shape, which add-ons read and write (sentry-sdk,
+    # opentelemetry-instrumentation-falcon, docs/ecosystem.md): ``_unprepared_middleware`` is
+    # the list of components, ``_middleware`` the stacks ``__call__`` runs, and
+    # ``_prepare_middleware`` turns the one into the other. An add-on that edits the list and
+    # assigns ``app._middleware = app._prepare_middleware(...)`` changes what the next request
+    # runs.
 
     def _set_middleware(self, components: list[object]) -> None:
         """Validate and bind ``components``; assign only when all of them are acceptable."""
