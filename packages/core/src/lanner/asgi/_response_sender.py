@@ -112,7 +112,12 @@ class ResponseSenderMixin:
             elif sse is not None:
                 # Streamed below, outside this try: once _send_sse has started the response, a
                 # failure must reach the server, never lead to a second http.response.start.
-                pass
+                if not hasattr(sse, '__aiter__'):
+                    # As for resp.stream (and in Falcon), an emitter that cannot be iterated
+                    # is a TypeError that reaches the server; this one says what to do.
+                    from lanner.asgi._sse import check_async_emitter
+
+                    check_async_emitter(sse)
             elif data is not None:
                 headers['content-length'] = str(len(data))
             elif stream is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from inspect import isasyncgenfunction, iscoroutine, iscoroutinefunction
+from inspect import iscoroutine, iscoroutinefunction
 from typing import Any
 
 from lanner import response as _response
@@ -11,12 +11,6 @@ from lanner.response import _UNSET, ResponseOptions
 from lanner.util.structures import _LAZY_CONTEXT, Context
 
 __all__ = ('Response',)
-
-_GENERATOR_FUNCTION_HINT = (
-    'The object assigned to Response.{attr} is an async generator function; assign the '
-    'generator object it returns instead, e.g. resp.{attr} = emitter() rather than '
-    'resp.{attr} = emitter.'
-)
 
 
 class Response(_response.Response):
@@ -70,14 +64,9 @@ class Response(_response.Response):
 
     @sse.setter
     def sse(self, value: Any) -> None:
-        if value is not None:
-            if isasyncgenfunction(value):
-                raise TypeError(_GENERATOR_FUNCTION_HINT.format(attr='sse'))
-            if not hasattr(value, '__aiter__'):
-                raise TypeError(
-                    'Response.sse must be an async iterable (e.g. an async generator object) '
-                    f'yielding events; got {type(value).__name__}.'
-                )
+        # Not validated here: as for stream (and in Falcon), an unusable emitter is a TypeError
+        # when the response is sent (lanner.asgi._sse.check_async_emitter), which reaches the
+        # server.
         self._sse = value
 
     async def render_body(self) -> bytes | None:  # type: ignore[override]
