@@ -247,7 +247,8 @@ class ASGIResponseEventCollector:
         if event_type == 'http.response.start':
             self._collect_start(event)
         elif event_type == 'http.response.body':
-            self._collect_body(event)
+            if not self._collect_body(event):
+                return
             if self._max_body is not None and self._body_bytes > self._max_body:
                 self._stop_reason = 'overflow'
                 await self._park()
@@ -298,28 +299,28 @@ class ASGIResponseEventCollector:
         if self._on_start is not None:
             self._on_start()
 
-    def _collect_body(self, event: dict[str, Any]) -> None:
-        if self.status is None:
-            raise ValueError(
-                'ASGI protocol violation: http.response.body was sent before http.response.start.'
-            )
-        if self._complete:
-            raise ValueError(
-                'ASGI protocol violation: http.response.body was sent after the final body '
-                'event (more_body=False).'
-            )
+    def _collect_body(self, event: dict[str, Any]) -> bool:
+        """Record a body event; False for one sent after the final body (ignored)."""
         chunk = event.get('body', b'')
         if not isinstance(chunk, bytes):
             raise TypeError(f'An ASGI response body must be bytes, not {type(chunk).__name__}.')
         more_body = event.get('more_body', False)
         if not isinstance(more_body, bool):
             raise TypeError(f'The ASGI more_body flag must be a bool, not {more_body!r}.')
+        if self.status is None:
+            raise ValueError(
+                'ASGI protocol violation: http.response.body was sent before http.response.start.'
+            )
+        if self._complete:
+            # Ignored, as a server does once the response is complete (and Falcon's collector).
+            return False
         if chunk:
             self.body_chunks.append(chunk)
             self._body_bytes += len(chunk)
             self._buffered += len(chunk)
         self.more_body = more_body
         self._complete = not more_body
+        return True
 
     # ------------------------------------------------------------------ driver hooks
 

@@ -315,7 +315,8 @@ def _create_scope_common(
         'asgi': {'version': '3.0', 'spec_version': '2.1'},
         'http_version': http_version,
         'path': _uri_decode(path, unquote_plus=False),
-        'raw_path': path.encode('utf-8'),
+        # The ASGI spec's raw_path never includes a query string.
+        'raw_path': path.partition('?')[0].encode('utf-8'),
         'query_string': query_string.encode('utf-8'),
     }
     root = _normalise_root_path(root_path)
