@@ -235,10 +235,13 @@ class TestConductor:
             async def process_shutdown(self, scope: Any, event: Any) -> None:
                 calls.append('shutdown')
 
+        conductor = ASGIConductor(make_app(middleware=[Tracks()]))
         with pytest.raises(ZeroDivisionError):
-            async with ASGIConductor(make_app(middleware=[Tracks()])):
+            async with conductor:
                 1 / 0  # noqa: B018
         assert calls == []  # shutdown is skipped when the block raises
+        # ... and the lifespan task is cancelled (Falcon's private name for it).
+        assert conductor._lifespan_task is not None and conductor._lifespan_task.cancelled()
 
     async def test_streamed_body_arrives_whole(self, make_app: Callable[..., Any]) -> None:
         # The simulated client stays connected while the app streams (it used to disconnect

@@ -339,6 +339,11 @@ class Lifespan:
         self._task: asyncio.Task[Any] | None = None
         self._supported = True
 
+    @property
+    def task(self) -> asyncio.Task[Any] | None:
+        """The task running the app's lifespan scope (None before startup)."""
+        return self._task
+
     def _find(self, *types: str) -> dict[str, Any] | None:
         for event in self._collector.events:
             if event['type'] in types:

@@ -472,6 +472,8 @@ class ASGIConductor:
         self._default_headers = headers
         self._timeout = timeout
         self._lifespan: _simulate.Lifespan | None = None
+        # Falcon's name for the lifespan task, kept after exit (cancelled when the block raised).
+        self._lifespan_task: asyncio.Task[Any] | None = None
 
     def _limit(self, kwargs: dict[str, Any]) -> float | None:
         value: float | None = kwargs.pop('timeout', None)
@@ -482,6 +484,7 @@ class ASGIConductor:
         deadline = _simulate._Deadline(_simulate._timeout_value(self._timeout))
         await lifespan.startup(deadline)
         self._lifespan = lifespan
+        self._lifespan_task = lifespan.task
         return self
 
     async def __aexit__(
