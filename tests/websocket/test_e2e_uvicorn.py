@@ -283,13 +283,13 @@ async def test_oversized_message_closes_1009(server: str) -> None:
     assert (info.value.rcvd.code, info.value.rcvd.reason) == (1009, 'Message Too Big')
 
 
-async def test_wrong_message_type_closes_1003(server: str) -> None:
+async def test_wrong_message_type_closes_1011_as_falcon(server: str) -> None:
     async with connect(server, '/echo') as ws:
         await ws.send(b'binary where text is expected')
         with pytest.raises(websockets.ConnectionClosed) as info:
             await recv(ws)
     assert info.value.rcvd is not None
-    assert info.value.rcvd.code == 1003
+    assert info.value.rcvd.code == 1011
 
 
 async def test_client_that_disconnects_mid_send(server: str, events: Events) -> None:

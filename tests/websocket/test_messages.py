@@ -127,9 +127,9 @@ async def test_nothing_is_sent_after_close(ws_app: Any) -> None:
 
 @pytest.mark.parametrize(
     ('client_sends', 'method', 'expected_close'),
-    [('bytes', 'receive_text', 1003), ('text', 'receive_data', 1003)],
+    [('bytes', 'receive_text', 1011), ('text', 'receive_data', 1011)],
 )
-async def test_wrong_payload_type_raises_and_closes_1003(
+async def test_wrong_payload_type_raises_and_closes_1011_as_falcon(
     ws_app: Any, client_sends: str, method: str, expected_close: int
 ) -> None:
     async def script(ws: Any) -> None:
@@ -145,7 +145,7 @@ async def test_wrong_payload_type_raises_and_closes_1003(
         await client.wait_closed()
     assert isinstance(res.error, PayloadTypeError)
     assert client.close_code == expected_close
-    assert client.close_reason == 'Unsupported Data'
+    assert client.close_reason == 'Internal Server Error'
 
 
 async def test_payload_type_error_can_be_handled_by_the_app(ws_app: Any) -> None:

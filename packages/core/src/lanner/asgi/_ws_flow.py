@@ -18,9 +18,8 @@ Flow (Falcon's):
 Close codes: no route -> 3404, no ``on_websocket`` -> 3405, ``HTTPError``/``HTTPStatus`` ->
 3000 + status, any other unhandled exception -> ``ws_options.error_close_code`` (1011; the
 connection retries with 3011 if the server refuses 1011); ``WebSocketDisconnected`` is logged at
-debug level by the App's default handler. One lanner refinement: when the app registered no
-handler of its own for it, a ``PayloadTypeError`` (the client sent a text message where binary
-was expected or vice versa) closes with 1003, Unsupported Data, instead of 1011.
+debug level by the App's default handler. As in Falcon, an unhandled ``PayloadTypeError`` (the
+client sent a text message where binary was expected or vice versa) is one of those: 1011.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 import warnings
 
-from lanner.errors import HTTPBadRequest, PayloadTypeError
+from lanner.errors import HTTPBadRequest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,8 +37,6 @@ if TYPE_CHECKING:
     from lanner.typing import ASGIReceive, ASGISend, Scope
 
 _logger = logging.getLogger('lanner')
-
-_CLOSE_UNSUPPORTED_DATA = 1003
 
 # Responder "kinds" returned by _route.
 _RESOURCE = 0
@@ -165,22 +162,10 @@ async def _call_sink(
 async def _handle_error(
     app: App[Any, Any], req: Any, web_socket: Any, ex: Exception, params: dict[str, Any]
 ) -> None:
-    if isinstance(ex, PayloadTypeError) and not _app_handles(app, ex):
-        _logger.info('Closing WebSocket %s with 1003: %s', req.path, ex)
-        if not web_socket.closed:
-            await web_socket.close(_CLOSE_UNSUPPORTED_DATA)
-        return
     if not await app._handle_exception(req, None, ex, params, ws=web_socket):
         raise ex
     if not web_socket.closed:
         await web_socket.close()
-
-
-def _app_handles(app: App[Any, Any], ex: Exception) -> bool:
-    """Whether a handler the app registered itself (not the built-in ``Exception`` one) is
-    picked for ``ex``: then Falcon's behaviour applies unchanged."""
-    handler = app._find_error_handler(ex)
-    return handler is not None and handler != app._python_error_handler
 
 
 def _spec_at_least(spec_version: str, minimum: tuple[int, int]) -> bool:

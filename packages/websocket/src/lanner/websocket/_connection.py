@@ -425,7 +425,7 @@ class WebSocket(PageAdditions):
 
         Raises:
             PayloadTypeError: The message is binary (it is consumed). Left unhandled in
-                ``on_websocket``, the connection is closed with 1003 (Unsupported Data).
+                ``on_websocket``, the connection is closed with 1011, as any error.
             WebSocketDisconnected: The connection is closed (buffered messages come first).
             OperationNotAllowed: The connection was not accepted yet.
         """
@@ -440,7 +440,7 @@ class WebSocket(PageAdditions):
 
         Raises:
             PayloadTypeError: The message is text (it is consumed). Left unhandled in
-                ``on_websocket``, the connection is closed with 1003 (Unsupported Data).
+                ``on_websocket``, the connection is closed with 1011, as any error.
             WebSocketDisconnected: The connection is closed (buffered messages come first).
             OperationNotAllowed: The connection was not accepted yet.
         """
