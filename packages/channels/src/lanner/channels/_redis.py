@@ -330,14 +330,22 @@ class RedisBackend:
                 # The next possible id, inclusive: the same as XRANGE's exclusive "(" start,
                 # which Redis before 6.2 lacks.
                 start = format_id((key[0], key[1] + 1))
-        try:
-            entries = await self._client.xrange(
-                self._stream_key(channel), min=start, max='+', count=limit
-            )
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise ChannelsUnavailable(
-                f'Could not read the history of {channel!r} from Redis at {self.url} ({exc}).'
-            ) from exc
+        # Two attempts: after a server restart, a pooled connection the server closed fails on
+        # its next use, and redis-py 5 does not retry it by default, as later versions do (the
+        # failed connection is dropped, so the second attempt connects afresh). Reading is harmless to repeat; a
+        # server that is really down fails both at once (connection refused).
+        for attempt in (1, 2):
+            try:
+                entries = await self._client.xrange(
+                    self._stream_key(channel), min=start, max='+', count=limit
+                )
+                break
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                if attempt == 1 and isinstance(exc, RedisConnectionError):
+                    continue
+                raise ChannelsUnavailable(
+                    f'Could not read the history of {channel!r} from Redis at {self.url} ({exc}).'
+                ) from exc
         return [
             (entry_id.decode() if isinstance(entry_id, bytes) else entry_id, fields[b'd'])
             for entry_id, fields in entries
