@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+import sys
 from typing import Any
 
 import pytest
@@ -141,7 +142,17 @@ async def _start(app: Any, probe: Probe, kind: str) -> tuple[asyncio.Task[None],
     return task, exchange
 
 
-@pytest.mark.parametrize('kind', ['sse', 'event-stream', 'download'])
+# A download is not signalled, so the shutdown knows it is unwinding only from Task.cancelling(),
+# which Python 3.10 lacks (lanner.asgi._shutdown._cancelled): there it is not waited for.
+_CANCELLING_NEEDED = pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason='Python 3.10 has no Task.cancelling(): a cancelled download is not waited for there',
+)
+
+
+@pytest.mark.parametrize(
+    'kind', ['sse', 'event-stream', pytest.param('download', marks=_CANCELLING_NEEDED)]
+)
 async def test_a_cancelled_stream_unwinds_before_shutdown_completes(kind: str) -> None:
     probe = Probe()
     app, recorder = _app(probe)
