@@ -332,8 +332,8 @@ class RedisBackend:
                 start = format_id((key[0], key[1] + 1))
         # Two attempts: after a server restart, a pooled connection the server closed fails on
         # its next use, and redis-py 5 does not retry it by default, as later versions do (the
-        # failed connection is dropped, so the second attempt connects afresh). Reading is harmless to repeat; a
-        # server that is really down fails both at once (connection refused).
+        # failed connection is dropped, so the second attempt connects afresh). Reading is
+        # harmless to repeat; a server that is really down fails both at once (refused).
         for attempt in (1, 2):
             try:
                 entries = await self._client.xrange(
