@@ -112,15 +112,32 @@ async def test_iteration_after_partial_read_yields_the_rest() -> None:
     assert [chunk async for chunk in stream] == [b'bc', b'def']
 
 
-async def test_iterating_again_goes_on_from_where_the_stream_is() -> None:
-    # As Falcon: a second iteration is allowed; after the end it yields nothing.
+async def test_second_iteration_is_refused_until_the_end() -> None:
+    # As Falcon: while a body is left, only one iteration may take chunks; once the body is
+    # all read, iterating again yields nothing.
     stream = _stream([b'ab', b'cd', b'ef'])
     first = stream.__aiter__()
     assert await first.__anext__() == b'ab'
-    assert [chunk async for chunk in stream] == [b'cd', b'ef']
+    with pytest.raises(errors.OperationNotAllowed):
+        await stream.__aiter__().__anext__()
+    assert [chunk async for chunk in first] == [b'cd', b'ef']
     assert [chunk async for chunk in stream] == []
     assert await stream.read() == b''
     assert stream.tell() == 6
+
+
+async def test_second_iteration_is_refused_even_with_the_body_all_buffered() -> None:
+    stream = _stream([b'abc'])
+    first = stream.__aiter__()
+    assert await first.__anext__() == b'abc'
+    with pytest.raises(errors.OperationNotAllowed):
+        await stream.__aiter__().__anext__()
+
+
+async def test_iterating_after_readall_yields_nothing() -> None:
+    stream = _stream([b'ab', b'cd'])
+    assert await stream.readall() == b'abcd'
+    assert [chunk async for chunk in stream] == []
 
 
 async def test_exhaust() -> None:

@@ -36,6 +36,7 @@ class BoundedStream:
     __slots__ = (
         '_buffer',
         '_closed',
+        '_iterating',
         '_max_size',
         '_more',
         '_pos',
@@ -53,6 +54,7 @@ class BoundedStream:
         self._receive = receive
         self._buffer = bytearray()
         self._closed = False
+        self._iterating = False
         self._max_size: int | None = None
         self._more = True
         self._pos = 0
@@ -153,12 +155,18 @@ class BoundedStream:
         return data
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        # Iterating again (as Falcon allows) goes on from where the stream is: after the end it
-        # yields nothing.
         self._check_open()
         return self._iter_chunks()
 
     async def _iter_chunks(self) -> AsyncIterator[bytes]:
+        # As in Falcon, one iteration at a time (two would each get part of the body): a second
+        # one started while another is unfinished raises; once the body is all read, iterating
+        # (again) yields nothing.
+        if self._iterating:
+            raise OperationNotAllowed('This request body stream is already being iterated.')
+        if self.eof:
+            return
+        self._iterating = True
         if self._buffer:
             data = bytes(self._buffer)
             self._buffer.clear()
@@ -171,6 +179,7 @@ class BoundedStream:
             if data:
                 self._pos += len(data)
                 yield data
+        self._iterating = False  # finished: a later iteration finds the end
 
     async def exhaust(self) -> None:
         """Receive and discard the rest of the body."""
