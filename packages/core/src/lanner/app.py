@@ -213,7 +213,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
     """
 
     _ASGI: ClassVar[bool] = False
-    _META_METHODS: ClassVar[frozenset[str]] = frozenset(constants._META_METHODS)
+    _META_METHODS: ClassVar[frozenset[str]] = frozenset(constants.META_METHODS)
     _STREAM_BLOCK_SIZE: ClassVar[int] = 8 * 1024
     _default_request_type: ClassVar[type[Any]] = Request
     _default_response_type: ClassVar[type[Any]] = Response

@@ -49,8 +49,9 @@ FALCON_CUSTOM_HTTP_METHODS = [
 ]
 
 # WEBSOCKET is a pseudo-method: routing uses it for on_websocket, but a plain HTTP request
-# that claims it is rejected with 400.
-_META_METHODS = ['WEBSOCKET']
+# that claims it is rejected with 400. ``_META_METHODS`` is Falcon's name for the same list.
+META_METHODS = ['WEBSOCKET']
+_META_METHODS = META_METHODS
 
 # A mutable list on purpose: apps may append custom verbs before adding routes.
 COMBINED_METHODS = (
@@ -58,7 +59,7 @@ COMBINED_METHODS = (
     + WEBDAV_METHODS
     + HTTP_WG_DRAFT_METHODS
     + FALCON_CUSTOM_HTTP_METHODS
-    + _META_METHODS
+    + META_METHODS
 )
 
 TRUE_STRINGS = frozenset(['true', 'True', 't', 'yes', 'y', '1', 'on'])
@@ -82,7 +83,8 @@ MEDIA_GIF = 'image/gif'
 MEDIA_BMP = 'image/bmp'
 
 # Extension -> Content-Type overlay applied on top of the mimetypes module for static routes.
-_DEFAULT_STATIC_MEDIA_TYPES = (
+# ``_DEFAULT_STATIC_MEDIA_TYPES`` (below) is Falcon's name for it.
+DEFAULT_STATIC_MEDIA_TYPES = (
     ('.bmp', MEDIA_BMP),
     ('.csv', 'text/csv'),
     ('.gif', MEDIA_GIF),
@@ -100,6 +102,7 @@ _DEFAULT_STATIC_MEDIA_TYPES = (
     ('.yaml', MEDIA_YAML),
     ('.yml', MEDIA_YAML),
 )
+_DEFAULT_STATIC_MEDIA_TYPES = DEFAULT_STATIC_MEDIA_TYPES
 
 # Default request-body limit for media parsing (RequestOptions.max_body_size); lanner-only.
 DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import response_helpers as helpers
 from lanner import status_codes as _status_codes
-from lanner.constants import _DEFAULT_STATIC_MEDIA_TYPES, DEFAULT_MEDIA_TYPE
+from lanner.constants import DEFAULT_MEDIA_TYPE, DEFAULT_STATIC_MEDIA_TYPES
 from lanner.errors import HeaderNotSupported, UnsafeValueError
 from lanner.util.misc import code_to_http_status, dt_to_http, http_status_to_code
 from lanner.util.structures import _LAZY_CONTEXT, Context
@@ -149,7 +149,7 @@ class ResponseOptions:
             if not mimetypes.inited:
                 mimetypes.init()
             types = dict(mimetypes.types_map)
-            types.update(_DEFAULT_STATIC_MEDIA_TYPES)
+            types.update(DEFAULT_STATIC_MEDIA_TYPES)
             self._static_media_types = types
         return types
 

@@ -1,1 +1,3 @@
 """Command-line entry points (``falcon.cmd`` parity)."""
+
+__all__: tuple[str, ...] = ()
