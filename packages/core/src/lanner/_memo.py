@@ -13,7 +13,11 @@ from typing import Any, Generic, TypeVar, overload
 
 _T = TypeVar('_T')
 
-__all__ = ('memoized',)
+__all__ = ('LAZY_CONTEXT', 'memoized')
+
+LAZY_CONTEXT: Any = object()
+"""Stored by Request and Response in place of a default ``Context`` that nobody has asked for
+yet; the ``context`` property builds the real one on first access."""
 
 
 class memoized(Generic[_T]):

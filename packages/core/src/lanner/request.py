@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lanner import request_helpers as helpers
-from lanner._memo import memoized
+from lanner._memo import LAZY_CONTEXT, memoized
 from lanner._request_headers import TypedHeadersMixin
 from lanner._request_params import QueryParamsMixin
 from lanner.constants import DEFAULT_MAX_BODY_SIZE, DEFAULT_MEDIA_TYPE, MEDIA_JSON
@@ -39,7 +39,7 @@ from lanner.forwarded import parse_forwarded_header
 from lanner.request_helpers import UNSET as _UNSET
 from lanner.stream import BoundedStream
 from lanner.util.mediatypes import best_match, quality
-from lanner.util.structures import _LAZY_CONTEXT, Context
+from lanner.util.structures import Context
 from lanner.util.uri import parse_query_string
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
         self.uri_template = None
         self._stream: Any = None
         # PERF: the default Context is made on first access (see the ``context`` property).
-        self._context: Any = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
+        self._context: Any = LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
         if options._auto_parse_form_urlencoded:
             self._parse_form_urlencoded()
@@ -227,7 +227,7 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
     def context(self) -> Any:
         """Per-request data bag made by :attr:`context_type` (assignable)."""
         context = self._context
-        if context is _LAZY_CONTEXT:
+        if context is LAZY_CONTEXT:
             context = self._context = Context()
         return context
 

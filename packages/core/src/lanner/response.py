@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import response_helpers as helpers
 from lanner import status_codes as _status_codes
+from lanner._memo import LAZY_CONTEXT
 from lanner.constants import DEFAULT_MEDIA_TYPE, DEFAULT_STATIC_MEDIA_TYPES
 from lanner.errors import HeaderNotSupported, UnsafeValueError
 from lanner.util.misc import code_to_http_status, dt_to_http, http_status_to_code
-from lanner.util.structures import _LAZY_CONTEXT, Context
+from lanner.util.structures import Context
 from lanner.util.uri import encode_check_escaped, encode_value
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ class Response:
         self.complete = False
         self.options = options if options is not None else ResponseOptions()
         # PERF: the default Context is made on first access (see the ``context`` property).
-        self._context: Any = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
+        self._context: Any = LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__}: {code_to_http_status(self.status)}>'
@@ -266,7 +267,7 @@ class Response:
     def context(self) -> Any:
         """Per-response data bag made by :attr:`context_type` (assignable)."""
         context = self._context
-        if context is _LAZY_CONTEXT:
+        if context is LAZY_CONTEXT:
             context = self._context = Context()
         return context
 

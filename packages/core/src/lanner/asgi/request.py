@@ -17,13 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from lanner import request as _request
-from lanner._memo import memoized
+from lanner._memo import LAZY_CONTEXT, memoized
 from lanner.asgi.stream import BoundedStream
 from lanner.constants import SINGLETON_HEADERS
 from lanner.errors import HTTPInvalidHeader, HTTPMissingHeader, MediaNotFoundError, UnsupportedError
 from lanner.request import RequestOptions
 from lanner.request_helpers import UNSET as _UNSET
-from lanner.util.structures import _LAZY_CONTEXT, Context
+from lanner.util.structures import Context
 
 __all__ = ('Request', 'headers_from_scope')
 
@@ -123,7 +123,7 @@ class Request(_request.Request):
         self.uri_template = None
         self._stream = None
         # PERF: the default Context is made on first access (see Request.context).
-        self._context = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
+        self._context = LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
     @property
     def env(self) -> dict[str, Any]:  # type: ignore[override]

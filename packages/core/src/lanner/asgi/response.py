@@ -7,8 +7,9 @@ from inspect import iscoroutine, iscoroutinefunction
 from typing import Any
 
 from lanner import response as _response
+from lanner._memo import LAZY_CONTEXT
 from lanner.response import _UNSET, ResponseOptions
-from lanner.util.structures import _LAZY_CONTEXT, Context
+from lanner.util.structures import Context
 
 __all__ = ('Response',)
 
@@ -40,7 +41,7 @@ class Response(_response.Response):
         self._stream = None
         self.complete = False
         self.options = options if options is not None else ResponseOptions()
-        self._context = _LAZY_CONTEXT if self.context_type is Context else self.context_type()
+        self._context = LAZY_CONTEXT if self.context_type is Context else self.context_type()
 
     @property
     def stream(self) -> Any:

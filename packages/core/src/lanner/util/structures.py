@@ -110,10 +110,6 @@ class Context:
         self.__dict__.update(items)
 
 
-# Stored by Request/Response in place of a default Context that nobody has asked for yet.
-_LAZY_CONTEXT: Any = object()
-
-
 class ETag(str):
     """An entity tag: the opaque tag string (without quotes) plus a weakness flag.
 
