@@ -25,6 +25,7 @@ from lanner import status_codes as _status_codes
 from lanner._memo import LAZY_CONTEXT
 from lanner.constants import DEFAULT_MEDIA_TYPE, DEFAULT_STATIC_MEDIA_TYPES
 from lanner.errors import HeaderNotSupported, UnsafeValueError
+from lanner.request_helpers import UNSET as _UNSET
 from lanner.util.misc import code_to_http_status, dt_to_http, http_status_to_code
 from lanner.util.structures import Context
 from lanner.util.uri import encode_check_escaped, encode_value
@@ -51,15 +52,6 @@ def __getattr__(name: str) -> Any:
 def _module_mimetypes() -> Any:
     return getattr(sys.modules[__name__], 'mimetypes')  # noqa: B009 - goes through __getattr__
 
-
-class _Unset:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return '<unset>'
-
-
-_UNSET: Any = _Unset()
 
 _SET_COOKIE_NOT_SUPPORTED = (
     'The Set-Cookie header cannot be read, set or deleted with the generic header methods; use '

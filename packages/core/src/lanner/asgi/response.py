@@ -8,7 +8,8 @@ from typing import Any
 
 from lanner import response as _response
 from lanner._memo import LAZY_CONTEXT
-from lanner.response import _UNSET, ResponseOptions
+from lanner.request_helpers import UNSET as _UNSET
+from lanner.response import ResponseOptions
 from lanner.util.structures import Context
 
 __all__ = ('Response',)
