@@ -20,8 +20,8 @@ Invariants:
 - The error reporter sees every exception that reaches ``_handle_exception`` once, in the order
   raised, with ``handled`` telling whether a response was rendered for it; a reporter that
   raises is logged and otherwise ignored, so it never changes the response.
-- The 400s for unsafe values and for conflicting framing headers (``_unsafe_value_refused``,
-  ``_framing_conflict``) are built here so that both request loops answer alike.
+- The 400s for unsafe values and for conflicting framing headers (``unsafe_value_refused``,
+  ``framing_conflict``) are built here so that both request loops answer alike.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 # ``reporter(req, error, params, handled)``: see ErrorHandlingMixin.set_error_reporter.
 ErrorReporter = Callable[[Any, Exception, dict[str, Any], bool], None]
 
-__all__ = ('ErrorHandlingMixin',)
+__all__ = ('ErrorHandlingMixin', 'framing_conflict', 'unsafe_value_refused')
 
 # Exception classes whose resolved error handler is remembered (see _find_error_handler).
 _ERROR_HANDLER_CACHE_MAX = 256
@@ -60,7 +60,7 @@ _LEGACY_MIDDLE_ARGS = (['req', 'resp'], ['request', 'response'])
 _logger = logging.getLogger('lanner')
 
 
-def _unsafe_value_refused(req: Any, error: Exception) -> HTTPBadRequest:
+def unsafe_value_refused(req: Any, error: Exception) -> HTTPBadRequest:
     """Log a refused :class:`UnsafeValueError` (one warning line); return the 400 to answer with.
 
     Such values nearly always come from the request (an app echoing a parameter into a header,
@@ -79,7 +79,7 @@ def _unsafe_value_refused(req: Any, error: Exception) -> HTTPBadRequest:
     )
 
 
-def _framing_conflict(headers: dict[str, str] | None = None) -> HTTPBadRequest:
+def framing_conflict(headers: dict[str, str] | None = None) -> HTTPBadRequest:
     """The 400 for a request with both Content-Length and Transfer-Encoding (RFC 9112 6.1)."""
     return HTTPBadRequest(
         title='Conflicting Content-Length and Transfer-Encoding',
@@ -102,7 +102,7 @@ def check_wsgi_framing(env: dict[str, Any]) -> None:
     undecoded chunked bytes over with no length).
     """
     if env.get('CONTENT_LENGTH'):
-        raise _framing_conflict()
+        raise framing_conflict()
     if not env.get('wsgi.input_terminated'):
         raise HTTPLengthRequired(
             title='Length Required',
@@ -327,7 +327,7 @@ class ErrorHandlingMixin:
         Say, an ``HTTPError`` whose headers carry a CR/LF, refused when the default handler
         applies them. A serializer that fails on the 400 propagates, like any serializer failure.
         """
-        error = _unsafe_value_refused(req, failure)
+        error = unsafe_value_refused(req, failure)
         resp.text = None
         resp.data = None
         resp.media = None
@@ -363,7 +363,7 @@ class ErrorHandlingMixin:
     def _unsafe_value_handler(
         self, req: Any, resp: Any, error: UnsafeValueError, params: Any
     ) -> None:
-        self._compose_error_response(req, resp, _unsafe_value_refused(req, error))
+        self._compose_error_response(req, resp, unsafe_value_refused(req, error))
 
 
 def _adapt_legacy_handler(handler: ErrorHandler) -> ErrorHandler:

@@ -35,11 +35,14 @@ if TYPE_CHECKING:
     from lanner.response import ResponseOptions
     from lanner.typing import ASGIMessage, ASGIReceive, ASGISend
 
-__all__ = ('ResponseSenderMixin',)
+__all__ = ('BODILESS_CODES', 'NEEDS_AWAIT', 'ResponseSenderMixin')
 
 _logger = logging.getLogger('lanner')
 
-_BODILESS_CODES = frozenset((100, 101, 204, 304))
+BODILESS_CODES = frozenset((100, 101, 204, 304))
+
+# Returned by Response._render_body_sync when the media handler must be awaited.
+NEEDS_AWAIT: Any = object()
 _NO_CONTENT_TYPE_CODES = frozenset((204, 304))
 
 
@@ -92,7 +95,7 @@ class ResponseSenderMixin:
         try:
             status_code = resp.status_code
             headers = resp._headers
-            if is_head or status_code in _BODILESS_CODES:
+            if is_head or status_code in BODILESS_CODES:
                 was_sse = sse is not None
                 if was_sse:
                     from lanner.asgi import _sse

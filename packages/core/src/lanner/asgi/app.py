@@ -34,7 +34,7 @@ import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import constants, responders
-from lanner._app_errors import _framing_conflict, _unsafe_value_refused
+from lanner._app_errors import framing_conflict, unsafe_value_refused
 from lanner.app import App as _WSGIApp
 from lanner.app_helpers import (
     MiddlewareStacks,
@@ -43,10 +43,10 @@ from lanner.app_helpers import (
     prepare_middleware_ws,
     wrap_non_coroutines,
 )
-from lanner.asgi._response_sender import _BODILESS_CODES, ResponseSenderMixin
+from lanner.asgi._response_sender import BODILESS_CODES, NEEDS_AWAIT, ResponseSenderMixin
 from lanner.asgi._shutdown import OpenStreams
 from lanner.asgi.request import Request
-from lanner.asgi.response import _NEEDS_AWAIT, Response
+from lanner.asgi.response import Response
 from lanner.asgi.ws_options import WebSocketOptions
 from lanner.errors import (
     CompatibilityError,
@@ -303,7 +303,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
     async def _unsafe_value_handler(  # type: ignore[override]
         self, req: Any, resp: Any, error: UnsafeValueError, params: Any, ws: Any = None
     ) -> None:
-        refusal = _unsafe_value_refused(req, error)
+        refusal = unsafe_value_refused(req, error)
         if resp is not None:
             self._compose_error_response(req, resp, refusal)
         else:
@@ -431,11 +431,11 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                 if data is None and resp._stream is None:
                     # No body at all (e.g. a raised redirect): Content-Length 0, empty body.
                     data = b''
-                if data is None or data is _NEEDS_AWAIT:
+                if data is None or data is NEEDS_AWAIT:
                     start = None
                 else:
                     status_code = resp.status_code
-                    if status_code in _BODILESS_CODES:
+                    if status_code in BODILESS_CODES:
                         start = None
                     else:
                         resp._headers['content-length'] = str(len(data))
@@ -615,7 +615,7 @@ def _check_framing(req: Any) -> None:
     """
     headers = req.headers
     if 'transfer-encoding' in headers and 'content-length' in headers:
-        raise _framing_conflict({'Connection': 'close'})
+        raise framing_conflict({'Connection': 'close'})
 
 
 async def _send_version_not_supported(send: ASGISend) -> None:

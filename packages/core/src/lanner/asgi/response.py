@@ -8,6 +8,7 @@ from typing import Any
 
 from lanner import response as _response
 from lanner._memo import LAZY_CONTEXT
+from lanner.asgi._response_sender import NEEDS_AWAIT
 from lanner.request_helpers import UNSET as _UNSET
 from lanner.response import ResponseOptions
 from lanner.util.structures import Context
@@ -78,7 +79,7 @@ class Response(_response.Response):
             HTTPUnsupportedMediaType: ``media`` is set but no handler matches ``content_type``.
         """
         rendered = self._render_body_sync()
-        if rendered is _NEEDS_AWAIT:
+        if rendered is NEEDS_AWAIT:
             content_type = self._headers['content-type']
             handler = self.options.media_handlers._resolve(
                 content_type, self.options.default_media_type
@@ -90,7 +91,7 @@ class Response(_response.Response):
     def _render_body_sync(self) -> Any:
         """The body as :meth:`render_body` returns it, rendered without awaiting anything.
 
-        Returns ``_NEEDS_AWAIT`` when the media handler has no synchronous fast path (its
+        Returns ``NEEDS_AWAIT`` when the media handler has no synchronous fast path (its
         ``serialize_async`` must be awaited); the Content-Type default is applied either way.
         """
         text = self.text
@@ -112,7 +113,7 @@ class Response(_response.Response):
                 content_type, options.default_media_type
             )[1]
             if serialize_sync is None:
-                return _NEEDS_AWAIT
+                return NEEDS_AWAIT
             rendered = self._media_rendered = serialize_sync(self._media)
         return rendered
 
@@ -188,9 +189,6 @@ class Response(_response.Response):
             raise
         return items
 
-
-# Returned by Response._render_body_sync when the media handler must be awaited.
-_NEEDS_AWAIT: Any = object()
 
 # Encoded forms of the header names most responses carry.
 _NAME_BYTES = {
