@@ -22,24 +22,24 @@ from typing import Any
 from lanner.asgi.reader import BufferedReader
 from lanner.errors import DelimiterError, MultipartParseError
 from lanner.media.multipart import (
-    _CRLF,
-    _END_MARK,
-    _HEADERS_END,
-    _MEDIA_TEXT_PLAIN,
+    CRLF,
+    END_MARK,
     ERR_HEADERS,
     ERR_STRUCTURE,
     ERR_TOO_MANY_PARTS,
+    HEADERS_END,
+    MEDIA_TEXT_PLAIN,
+    BodyPartMeta,
     MultipartFormHandler,
     MultipartParseOptions,
-    _BodyPartMeta,
-    _parse_part_headers,
+    parse_part_headers,
 )
 from lanner.util.reader import DEFAULT_CHUNK_SIZE
 
 __all__ = ['BodyPart', 'MultipartForm']
 
 
-class BodyPart(_BodyPartMeta):
+class BodyPart(BodyPartMeta):
     """One part of a multipart form (ASGI).
 
     Metadata (``name``, ``filename``, ``secure_filename``, ``content_type``) is synchronous;
@@ -98,7 +98,7 @@ class BodyPart(_BodyPartMeta):
     async def _deserialize(self) -> Any:
         content_type = self.content_type
         handlers = self._parse_options.media_handlers
-        handler, _, deserialize_sync = handlers._resolve(content_type, _MEDIA_TEXT_PLAIN)
+        handler, _, deserialize_sync = handlers._resolve(content_type, MEDIA_TEXT_PLAIN)
         if isinstance(handler, MultipartFormHandler):
             return await handler.deserialize_async(self.stream, content_type, None)
         data = await self.get_data()
@@ -174,9 +174,9 @@ class MultipartForm:
         max_count = options.max_body_part_count
         while True:
             marker = (await stream.peek(2))[:2]
-            if marker == _END_MARK:
+            if marker == END_MARK:
                 return
-            if marker != _CRLF:
+            if marker != CRLF:
                 raise MultipartParseError(description=ERR_STRUCTURE)
             count += 1
             if max_count and count > max_count:
@@ -185,11 +185,11 @@ class MultipartForm:
                 # The block starts with the CRLF that ends the delimiter line; the limit counts
                 # the header lines only (as in Falcon), hence the 2.
                 block = await stream.read_until(
-                    _HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
+                    HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
                 )
             except DelimiterError as err:
                 raise MultipartParseError(description=ERR_HEADERS) from err
-            headers = _parse_part_headers(block)
+            headers = parse_part_headers(block)
 
             part_stream = stream.delimit(delimiter)
             yield BodyPart(part_stream, headers, options)

@@ -57,12 +57,12 @@ __all__ = [
     'MultipartParseOptions',
 ]
 
-_MEDIA_TEXT_PLAIN = 'text/plain'
+MEDIA_TEXT_PLAIN = 'text/plain'
 _KEPT_HEADERS = frozenset([b'content-type', b'content-disposition', b'content-transfer-encoding'])
 _FORBIDDEN_HEADER_BYTES = (b'\x00', b'\r', b'\n')
-_HEADERS_END = b'\r\n\r\n'
-_CRLF = b'\r\n'
-_END_MARK = b'--'
+HEADERS_END = b'\r\n\r\n'
+CRLF = b'\r\n'
+END_MARK = b'--'
 
 # Fixed error descriptions (they are matched by clients and tests; keep them stable).
 ERR_STRUCTURE = 'unexpected form structure'
@@ -115,7 +115,8 @@ class MultipartParseOptions:
 
 
 # ------------------------------------------------------------------------------------------
-# Pieces shared with lanner.asgi.multipart
+# Pieces shared with lanner.asgi.multipart (plain names, not in __all__: they are not API; they
+# move to a private module when the two flavours share one I/O-free multipart framer)
 # ------------------------------------------------------------------------------------------
 
 
@@ -127,7 +128,7 @@ def _decode_header_value(raw: bytes) -> str:
         return raw.decode('latin-1')
 
 
-def _parse_part_headers(block: bytes) -> dict[bytes, str]:
+def parse_part_headers(block: bytes) -> dict[bytes, str]:
     """Parse one part's header block (as read after ``--BOUNDARY``, without the final CRLFCRLF).
 
     The block is either empty (``--BOUNDARY CRLF CRLF``: a part with no headers) or starts with
@@ -136,9 +137,9 @@ def _parse_part_headers(block: bytes) -> dict[bytes, str]:
     headers: dict[bytes, str] = {}
     if not block:
         return headers
-    if not block.startswith(_CRLF):
+    if not block.startswith(CRLF):
         raise MultipartParseError(description=ERR_STRUCTURE)
-    for line in block[2:].split(_CRLF):
+    for line in block[2:].split(CRLF):
         if any(forbidden in line for forbidden in _FORBIDDEN_HEADER_BYTES):
             raise MultipartParseError(description=ERR_HEADER_LINE)
         name, sep, value = line.partition(b': ')
@@ -175,7 +176,7 @@ def _parse_boundary(content_type: str | None) -> bytes:
         ) from None
 
 
-class _BodyPartMeta:
+class BodyPartMeta:
     """Header-derived properties shared by the WSGI and ASGI body parts."""
 
     _headers: dict[bytes, str]
@@ -187,7 +188,7 @@ class _BodyPartMeta:
     @property
     def content_type(self) -> str:
         """The part's Content-Type (default ``text/plain``)."""
-        return self._headers.get(b'content-type', _MEDIA_TEXT_PLAIN)
+        return self._headers.get(b'content-type', MEDIA_TEXT_PLAIN)
 
     @property
     def _disposition(self) -> dict[str, str]:
@@ -234,7 +235,7 @@ class _BodyPartMeta:
     def _text_charset(self) -> str | None:
         """The charset to decode ``text/plain`` data with, or None for other media types."""
         media_type, params = parse_header(self.content_type)
-        if media_type != _MEDIA_TEXT_PLAIN:
+        if media_type != MEDIA_TEXT_PLAIN:
             return None
         charset: str = params.get('charset') or self._parse_options.default_charset
         return charset
@@ -268,7 +269,7 @@ def _decode_rfc5987(value: str) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-class BodyPart(_BodyPartMeta):
+class BodyPart(BodyPartMeta):
     """One part of a multipart form (WSGI).
 
     Attributes:
@@ -332,7 +333,7 @@ class BodyPart(_BodyPartMeta):
     def _deserialize(self) -> Any:
         content_type = self.content_type
         handlers = self._parse_options.media_handlers
-        handler, _, deserialize_sync = handlers._resolve(content_type, _MEDIA_TEXT_PLAIN)
+        handler, _, deserialize_sync = handlers._resolve(content_type, MEDIA_TEXT_PLAIN)
         if isinstance(handler, MultipartFormHandler):
             # A nested form streams like the outer one.
             return handler.deserialize(self.stream, content_type, None)
@@ -389,9 +390,9 @@ class MultipartForm:
         max_count = options.max_body_part_count
         while True:
             marker = stream.peek(2)[:2]
-            if marker == _END_MARK:
+            if marker == END_MARK:
                 return
-            if marker != _CRLF:
+            if marker != CRLF:
                 raise MultipartParseError(description=ERR_STRUCTURE)
             count += 1
             if max_count and count > max_count:
@@ -400,11 +401,11 @@ class MultipartForm:
                 # The block starts with the CRLF that ends the delimiter line; the limit counts
                 # the header lines only (as in Falcon), hence the 2.
                 block = stream.read_until(
-                    _HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
+                    HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
                 )
             except DelimiterError as err:
                 raise MultipartParseError(description=ERR_HEADERS) from err
-            headers = _parse_part_headers(block)
+            headers = parse_part_headers(block)
 
             part_stream = stream.delimit(delimiter)
             yield BodyPart(part_stream, headers, options)
