@@ -30,7 +30,8 @@ from typing import Any, cast
 import orjson
 
 from lanner.errors import MediaMalformedError, MediaNotFoundError
-from lanner.media.base import TextBaseHandlerWS, _WholeBodyHandler
+from lanner.media._whole_body import WholeBodyHandler
+from lanner.media.base import TextBaseHandlerWS
 
 __all__ = ['JSONHandler', 'JSONHandlerWS']
 
@@ -107,7 +108,7 @@ def _learn_error_types(loads: Callable[[str], Any]) -> tuple[type[BaseException]
     return tuple(errors)
 
 
-class JSONHandler(_WholeBodyHandler):
+class JSONHandler(WholeBodyHandler):
     """JSON request/response media handler.
 
     Args:

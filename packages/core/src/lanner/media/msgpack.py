@@ -16,7 +16,8 @@ from types import ModuleType
 from typing import Any
 
 from lanner.errors import MediaMalformedError, MediaNotFoundError
-from lanner.media.base import BinaryBaseHandlerWS, _WholeBodyHandler
+from lanner.media._whole_body import WholeBodyHandler
+from lanner.media.base import BinaryBaseHandlerWS
 
 __all__ = ['MessagePackHandler', 'MessagePackHandlerWS']
 
@@ -35,7 +36,7 @@ def _import_msgpack(handler: str) -> ModuleType:
     return module
 
 
-class MessagePackHandler(_WholeBodyHandler):
+class MessagePackHandler(WholeBodyHandler):
     """MessagePack request/response media handler (``application/msgpack``).
 
     Packs with ``use_bin_type=True`` and unpacks with ``raw=False``, so ``str`` and ``bytes``
