@@ -210,6 +210,40 @@ def test_control_characters_in_values_are_rejected(resp: Any, value: str) -> Non
     assert resp._wsgi_headers(None) == []
 
 
+@pytest.mark.parametrize('value', ['a\r\nX-Injected: 1', 'nul\x00', 'del\x7f'])
+def test_names_used_before_still_validate_every_value(resp: Any, value: str) -> None:
+    # set_header/append_header remember validated names (a fast path); values are checked
+    # every time, and Set-Cookie is never taken for a plain name.
+    for _ in range(2):
+        resp.set_header('X-Seen', 'ok')
+        resp.append_header('X-Seen-Too', 'ok')
+        resp.content_type = 'text/plain'
+        with pytest.raises(InvalidHeaderError, match='control character'):
+            resp.set_header('X-Seen', value)
+        with pytest.raises(InvalidHeaderError):
+            resp.append_header('X-Seen-Too', value)
+        with pytest.raises(InvalidHeaderError):
+            resp.content_type = value
+        resp.append_header('Set-Cookie', 'a=b')
+        with pytest.raises(errors.HeaderNotSupported):
+            resp.set_header('Set-Cookie', 'a=b')
+    resp.set_header('X-Seen', 'café')  # latin-1, not ASCII: the full check accepts it
+    assert resp.get_header('x-seen') == 'café'
+    assert resp.get_header('x-seen-too') == 'ok, ok'
+    with pytest.raises(TypeError):
+        resp.set_header(['X-Seen'], 'v')
+
+
+def test_asgi_header_pairs_are_encoded_once_and_stay_correct() -> None:
+    for value in ('v1', 'v2', 'v1', 'caf\xe9'):
+        resp = lanner.asgi.Response()
+        resp.set_header('X-Pair', value)
+        assert resp._asgi_headers('text/plain') == [
+            (b'x-pair', value.encode('latin-1')),
+            (b'content-type', b'text/plain'),
+        ]
+
+
 def test_tab_is_allowed_in_values(resp: Any) -> None:
     resp.set_header('X-Tab', 'a\tb')
     assert resp.get_header('X-Tab') == 'a\tb'
