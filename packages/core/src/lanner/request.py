@@ -25,6 +25,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lanner import request_helpers as helpers
+from lanner._header_limits import (
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_HEADER_COUNT,
+    NO_LIMIT,
+    check_header_limit,
+)
 from lanner._memo import LAZY_CONTEXT, memoized
 from lanner._request_headers import TypedHeadersMixin
 from lanner._request_params import QueryParamsMixin
@@ -76,11 +82,19 @@ class RequestOptions:
             ``get_media()`` will deserialise (413 ``HTTPContentTooLarge`` beyond it).
             Default 4 MiB; ``None`` disables the check. ``get_media(max_size=...)`` overrides it
             per call.
+        max_header_bytes: lanner addition. The most bytes the request's header fields may
+            total (names and values); beyond it the App answers 431 Request Header Fields Too
+            Large before any middleware runs. Default 64 KiB; ``None`` disables the check.
+        max_header_count: lanner addition. The most header fields a request may carry (431
+            beyond it). Default 100; ``None`` disables the check. On WSGI the server has
+            already joined repeated fields, so each distinct name counts once there.
     """
 
     __slots__ = (
         '_auto_parse_form_urlencoded',
         '_max_body_size',
+        '_max_header_bytes',
+        '_max_header_count',
         '_media_handlers',
         'auto_parse_qs_csv',
         'default_media_type',
@@ -99,6 +113,9 @@ class RequestOptions:
         self.strip_url_path_trailing_slash = False
         self.default_media_type = DEFAULT_MEDIA_TYPE
         self._max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
+        # Read by both request loops on every request: plain ints (None is stored as NO_LIMIT).
+        self._max_header_bytes = DEFAULT_MAX_HEADER_BYTES
+        self._max_header_count = DEFAULT_MAX_HEADER_COUNT
         self._auto_parse_form_urlencoded = False
         self._media_handlers: Handlers | None = None
 
@@ -110,6 +127,26 @@ class RequestOptions:
     @max_body_size.setter
     def max_body_size(self, value: int | None) -> None:
         self._max_body_size = _check_body_limit(value, 'RequestOptions.max_body_size')
+
+    @property
+    def max_header_bytes(self) -> int | None:
+        """Most bytes the header fields may total (431 beyond it); None disables the limit."""
+        value = self._max_header_bytes
+        return None if value == NO_LIMIT else value
+
+    @max_header_bytes.setter
+    def max_header_bytes(self, value: int | None) -> None:
+        self._max_header_bytes = check_header_limit(value, 'max_header_bytes')
+
+    @property
+    def max_header_count(self) -> int | None:
+        """Most header fields a request may carry (431 beyond it); None disables the limit."""
+        value = self._max_header_count
+        return None if value == NO_LIMIT else value
+
+    @max_header_count.setter
+    def max_header_count(self, value: int | None) -> None:
+        self._max_header_count = check_header_limit(value, 'max_header_count')
 
     @property
     def media_handlers(self) -> Handlers:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import constants, responders
 from lanner._app_errors import framing_conflict, unsafe_value_refused
+from lanner._header_limits import NO_LIMIT, check_asgi_headers
 from lanner.app import App as _WSGIApp
 from lanner.app_helpers import (
     MiddlewareStacks,
@@ -349,7 +350,8 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         first_event = await receive()
         if first_event['type'] == 'http.disconnect':
             return
-        req = self._new_request(scope, receive, first_event, self.req_options)
+        options = self.req_options
+        req = self._new_request(scope, receive, first_event, options)
         resp = self._new_response(self.resp_options)
         resource: object | None = None
         params: dict[str, Any] = {}
@@ -359,21 +361,35 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         req_succeeded = False
 
         try:
-            if req.method in self._META_METHODS:
-                raise HTTPBadRequest()
-            # Request smuggling defence (RFC 9112 6.1): both framings at once is an error.
+            # The header backstop (431, lanner._header_limits), then the request smuggling
+            # defence (RFC 9112 6.1): both framings at once is an error.
             # PERF: ASGI hands the headers over as a list, so this cannot be one lookup as on
             # WSGI: it is a scan of the raw names (about 30 ns per header, 0.2 us for six; a
             # C-level `in map(itemgetter(0), ...)` is no faster); the Content-Length half only
-            # runs for the rare request that has a Transfer-Encoding.
+            # runs for the rare request that has a Transfer-Encoding. The field count is the
+            # list's length; the bytes are summed in the same scan (a separate C-level
+            # `sum(map(len, chain.from_iterable(...)))` costs more than the two len() here).
             raw_headers = scope.get('headers')
             if type(raw_headers) is list:
-                for raw_name, _ in raw_headers:
+                if len(raw_headers) > options._max_header_count:
+                    check_asgi_headers(raw_headers, options._max_header_count, NO_LIMIT)
+                header_bytes = 0
+                for raw_name, raw_value in raw_headers:
+                    header_bytes += len(raw_name) + len(raw_value)
                     if raw_name == b'transfer-encoding':
                         _check_framing(req)
-                        break
+                if header_bytes > options._max_header_bytes:
+                    check_asgi_headers(raw_headers, NO_LIMIT, options._max_header_bytes)
             elif raw_headers:
+                # Another iterable (some tools hand in a one-shot one): kept as a list, as the
+                # request's header view would keep it.
+                raw_headers = scope['headers'] = [tuple(pair) for pair in raw_headers]
+                check_asgi_headers(
+                    raw_headers, options._max_header_count, options._max_header_bytes
+                )
                 _check_framing(req)
+            if req.method in self._META_METHODS:
+                raise HTTPBadRequest()
             for process_request, process_response in request_mw:
                 if process_request is not None and not resp.complete:
                     await process_request(req, resp)
