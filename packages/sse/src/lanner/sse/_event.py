@@ -74,7 +74,7 @@ class SerializedEvent(bytes):
         return self.decode('utf-8').encode(encoding, errors)
 
 
-def _check_single_line(name: str, value: object) -> None:
+def check_single_line(name: str, value: object) -> None:
     if not isinstance(value, str):
         raise TypeError(f'SSEvent {name} must be a str, not {type(value).__name__}')
     if _FORBIDDEN_IN_FIELD.search(value):
@@ -160,11 +160,11 @@ class SSEvent:
         if text is not None and not isinstance(text, str):
             raise TypeError(f'SSEvent text must be a str, not {type(text).__name__}')
         if event is not None:
-            _check_single_line('event', event)
+            check_single_line('event', event)
         if event_id is not None:
-            _check_single_line('event_id', event_id)
+            check_single_line('event_id', event_id)
         if comment is not None:
-            _check_single_line('comment', comment)
+            check_single_line('comment', comment)
         if retry is not None:
             _check_retry(retry)
         self.data = data
@@ -207,13 +207,13 @@ class SSEvent:
         """
         parts: list[str] = []
         if self.comment is not None:
-            _check_single_line('comment', self.comment)
+            check_single_line('comment', self.comment)
             parts.append(f': {self.comment}\n')
         if self.event is not None:
-            _check_single_line('event', self.event)
+            check_single_line('event', self.event)
             parts.append(f'event: {self.event}\n')
         if self.event_id is not None:
-            _check_single_line('event_id', self.event_id)
+            check_single_line('event_id', self.event_id)
             parts.append(f'id: {self.event_id}\n')
         if self.retry is not None:
             parts.append(f'retry: {_check_retry(self.retry)}\n')

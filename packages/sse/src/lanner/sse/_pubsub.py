@@ -32,7 +32,7 @@ import itertools
 import secrets
 from typing import TYPE_CHECKING, Literal
 
-from lanner.sse._event import JSONSerializer, SerializedEvent, SSEvent, _check_single_line
+from lanner.sse._event import JSONSerializer, SerializedEvent, SSEvent, check_single_line
 
 if TYPE_CHECKING:
     from lanner.typing import ChannelSubscription, PubSubChannels
@@ -177,7 +177,7 @@ class EventBroker:
         if id_prefix is None:
             id_prefix = secrets.token_hex(4) + '-'
         else:
-            _check_single_line('id_prefix', id_prefix)
+            check_single_line('id_prefix', id_prefix)
         if retry is not None:
             SSEvent(retry=retry)  # same validation as the field itself
 

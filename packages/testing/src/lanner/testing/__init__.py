@@ -76,6 +76,10 @@ _LAZY = {name: module for module, names in _NAMES_BY_MODULE.items() for name in 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        if f'{__name__}.{name}' in _NAMES_BY_MODULE:
+            # ``testing.client`` & co. without importing them first, as Falcon's eager package
+            # allows (importing a submodule binds it here, so this runs once).
+            return importlib.import_module(f'{__name__}.{name}')
         raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
     value = getattr(importlib.import_module(module), name)
     # PERF: cache as a real attribute so later lookups are plain dict hits.

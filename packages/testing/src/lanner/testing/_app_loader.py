@@ -1,11 +1,14 @@
-"""Loading an app from an import string such as ``"pkg.module:app"`` or ``"pkg.module:make()"``."""
+"""Loading an app from an import string such as ``"pkg.module:app"`` or ``"pkg.module:make()"``,
+and telling an ASGI app from a WSGI one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import importlib
+import inspect
 from typing import Any
 
-__all__ = ('load_app',)
+__all__ = ('is_asgi_app', 'load_app')
 
 
 def load_app(spec: str) -> Any:
@@ -37,3 +40,21 @@ def load_app(spec: str) -> Any:
     if not callable(obj):
         raise TypeError(f'{spec!r} is {obj!r}, which is not a WSGI or ASGI app')
     return obj
+
+
+def is_asgi_app(app: Callable[..., Any]) -> bool:
+    """An app is ASGI when its callable takes exactly three positional arguments."""
+    if not callable(app):
+        raise TypeError(f'The app must be a WSGI or ASGI callable, not {app!r}.')
+    try:
+        signature = inspect.signature(app)
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if positional and positional[0].name in ('self', 'cls'):
+        positional = positional[1:]
+    return len(positional) == 3

@@ -54,12 +54,12 @@ class LiveServer:
         startup_timeout: float = 10.0,
         shutdown_timeout: float = 10.0,
     ) -> None:
-        from lanner.testing.client import _is_asgi_app
+        from lanner.testing._app_loader import is_asgi_app
 
         self.app = app
         self.host = _HOST
         self.port = 0
-        self.asgi = _is_asgi_app(app)
+        self.asgi = is_asgi_app(app)
         self._startup_timeout = startup_timeout
         self._shutdown_timeout = shutdown_timeout
         self._thread: threading.Thread | None = None

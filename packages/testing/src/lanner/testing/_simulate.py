@@ -197,7 +197,7 @@ def _pack_msgpack(obj: Any) -> bytes:
     return packed
 
 
-def _timeout_value(timeout: float | None) -> float:
+def timeout_value(timeout: float | None) -> float:
     if timeout is None:
         return DEFAULT_TIMEOUT
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
@@ -221,7 +221,7 @@ def run_wsgi(
     timeout: float | None,
 ) -> Result:
     """Call a WSGI app (wrapped in ``wsgiref.validate.validator``) and collect its response."""
-    limit = _timeout_value(timeout)
+    limit = timeout_value(timeout)
     environ = create_environ(
         method=args.method,
         scheme=args.protocol,
@@ -285,7 +285,7 @@ def run_wsgi(
 # ---------------------------------------------------------------------------------- ASGI
 
 
-class _Deadline:
+class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._at = asyncio.get_running_loop().time() + seconds
@@ -298,7 +298,7 @@ class _Deadline:
 _CANCEL_GRACE = 5.0
 
 
-async def _cancel(task: asyncio.Task[Any]) -> None:
+async def cancel(task: asyncio.Task[Any]) -> None:
     """Cancel a task and wait (bounded) for it; an error it raises while unwinding propagates."""
     if not task.done():
         task.cancel()
@@ -350,7 +350,7 @@ class Lifespan:
                 return event
         return None
 
-    async def _wait_for(self, phase: str, deadline: _Deadline) -> dict[str, Any] | None:
+    async def _wait_for(self, phase: str, deadline: Deadline) -> dict[str, Any] | None:
         task = self._task
         assert task is not None
         types = (f'lifespan.{phase}.complete', f'lifespan.{phase}.failed')
@@ -362,7 +362,7 @@ class Lifespan:
                 return None
             remaining = deadline.remaining()
             if remaining <= 0:
-                await _cancel(task)
+                await cancel(task)
                 raise TimeoutError(
                     f'The ASGI app did not complete lifespan {phase} within {deadline.seconds} '
                     f'seconds. A process_{phase} middleware method may be waiting forever; '
@@ -370,7 +370,7 @@ class Lifespan:
                 )
             await _wait_changed(self._collector, (task,), remaining)
 
-    async def startup(self, deadline: _Deadline) -> None:
+    async def startup(self, deadline: Deadline) -> None:
         scope = {'type': 'lifespan', 'asgi': dict(_LIFESPAN_SCOPE_ASGI)}
         self._task = asyncio.ensure_future(self._app(scope, self._emitter, self._collector))
         event = await self._wait_for('startup', deadline)
@@ -387,7 +387,7 @@ class Lifespan:
                 'ASGI app returned lifespan.startup.failed. ' + str(event.get('message', ''))
             )
 
-    async def shutdown(self, deadline: _Deadline) -> None:
+    async def shutdown(self, deadline: Deadline) -> None:
         task = self._task
         if task is None or not self._supported:
             return
@@ -412,13 +412,13 @@ class Lifespan:
                 'ASGI app returned lifespan.shutdown.failed. ' + str(event.get('message', ''))
             )
 
-    async def _finish(self, deadline: _Deadline) -> None:
+    async def _finish(self, deadline: Deadline) -> None:
         task = self._task
         assert task is not None
         if not task.done():
             await asyncio.wait({task}, timeout=deadline.remaining())
         if not task.done():
-            await _cancel(task)
+            await cancel(task)
             return
         if not task.cancelled():
             error = task.exception()
@@ -428,7 +428,7 @@ class Lifespan:
     async def abort(self) -> None:
         """Stop the lifespan task without a shutdown (the block using the app raised)."""
         if self._task is not None:
-            await _cancel(self._task)
+            await cancel(self._task)
 
 
 class _HTTPRun:
@@ -440,7 +440,7 @@ class _HTTPRun:
         args: SimArgs,
         chunk_size: int,
         disconnect_ttl: float,
-        deadline: _Deadline,
+        deadline: Deadline,
     ) -> None:
         if isinstance(disconnect_ttl, bool) or not isinstance(disconnect_ttl, (int, float)):
             raise TypeError(f'asgi_disconnect_ttl must be a number, not {disconnect_ttl!r}.')
@@ -518,7 +518,7 @@ class _HTTPRun:
             if error is not None:
                 raise error
         elif collector._parked.is_set():
-            await _cancel(self.task)
+            await cancel(self.task)
             if collector._stop_reason == 'overflow':
                 raise RuntimeError(
                     f'The response to {_describe(self.args)} exceeded {MAX_BODY_SIZE} bytes; '
@@ -528,7 +528,7 @@ class _HTTPRun:
                 )
         else:
             state = self._state()
-            await _cancel(self.task)
+            await cancel(self.task)
             raise TimeoutError(
                 f'The ASGI app {state} within {self.deadline.seconds} seconds for '
                 f'{_describe(self.args)}. Something it awaits never completes. For endless '
@@ -567,7 +567,7 @@ class _HTTPRun:
                 raise error if error is not None else self._no_response_error()
             remaining = self.deadline.remaining()
             if remaining <= 0:
-                await _cancel(self.task)
+                await cancel(self.task)
                 raise TimeoutError(
                     f'The ASGI app never sent http.response.start for {_describe(self.args)} '
                     f'within {self.deadline.seconds} seconds. Something it awaits never '
@@ -605,9 +605,9 @@ class _HTTPRun:
             return
         if self.collector._parked.is_set():
             # The app kept streaming after the client left; a server would drop it too.
-            await _cancel(self.task)
+            await cancel(self.task)
             return
-        await _cancel(self.task)
+        await cancel(self.task)
         raise TimeoutError(
             f'The ASGI app did not finish {_describe(self.args)} within '
             f'{self.deadline.seconds} seconds after the simulated client disconnected.'
@@ -632,7 +632,7 @@ async def run_asgi(
     leaves an event stream (``text/event-stream``) as soon as it starts, as Falcon's client
     does: the result then holds the events sent before the app noticed.
     """
-    deadline = _Deadline(_timeout_value(timeout))
+    deadline = Deadline(timeout_value(timeout))
     if not one_shot:
         run = _HTTPRun(app, args, asgi_chunk_size, asgi_disconnect_ttl, deadline)
         if stream:

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
-import inspect
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from lanner.errors import CompatibilityError
 from lanner.testing import _simulate
+from lanner.testing._app_loader import is_asgi_app
 from lanner.testing._headers import HeadersArg, merge_headers
 from lanner.testing._results import Cookie, Result, ResultBodyStream, StreamedResult
 from lanner.testing._runner import run_coroutine
@@ -59,7 +59,7 @@ def set_limits(*, timeout: float | None = None, max_body_size: int | None = None
         max_body_size: Largest response body collected, in bytes (initially 128 MiB).
     """
     if timeout is not None:
-        _simulate.DEFAULT_TIMEOUT = _simulate._timeout_value(timeout)
+        _simulate.DEFAULT_TIMEOUT = _simulate.timeout_value(timeout)
     if max_body_size is not None:
         if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
             raise TypeError(f'max_body_size must be an int, not {max_body_size!r}.')
@@ -68,22 +68,8 @@ def set_limits(*, timeout: float | None = None, max_body_size: int | None = None
         _simulate.MAX_BODY_SIZE = max_body_size
 
 
-def _is_asgi_app(app: Callable[..., Any]) -> bool:
-    """An app is ASGI when its callable takes exactly three positional arguments."""
-    if not callable(app):
-        raise TypeError(f'The app must be a WSGI or ASGI callable, not {app!r}.')
-    try:
-        signature = inspect.signature(app)
-    except (TypeError, ValueError):
-        return False
-    positional = [
-        p
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    if positional and positional[0].name in ('self', 'cls'):
-        positional = positional[1:]
-    return len(positional) == 3
+# Falcon's name, for code (and Falcon's own tests) written against falcon.testing.client.
+_is_asgi_app = is_asgi_app
 
 
 def simulate_request(
@@ -166,7 +152,7 @@ def simulate_request(
         cookies=cookies,
         msgpack=msgpack,
     )
-    if _is_asgi_app(app):
+    if is_asgi_app(app):
 
         async def run() -> Any:
             return await _simulate.run_asgi(
@@ -258,7 +244,7 @@ class TestClient:
         self._conductor: ASGIConductor | None = None
 
     async def __aenter__(self) -> ASGIConductor:
-        if not _is_asgi_app(self.app):
+        if not is_asgi_app(self.app):
             raise CompatibilityError(
                 'a conductor context manager may only be used with an ASGI app; for a WSGI '
                 'app call the simulate_*() methods of the TestClient directly.'
@@ -387,7 +373,7 @@ class _WSContextManager:
                 ready.result()
             except TimeoutError:  # wait_ready raises the builtin, also on Python 3.10
                 # The app is stuck before accepting; it will not notice a close.
-                await _simulate._cancel(task)
+                await _simulate.cancel(task)
                 raise
             except BaseException:
                 await self._stop_app()
@@ -433,7 +419,7 @@ class _WSContextManager:
             return
         await asyncio.wait({task}, timeout=self._timeout)
         if not task.done():
-            await _simulate._cancel(task)
+            await _simulate.cancel(task)
             raise TimeoutError(
                 f'The on_websocket responder did not return within {self._timeout} seconds '
                 'after the connection was closed. It seems to wait for something other than '
@@ -463,7 +449,7 @@ class ASGIConductor:
     def __init__(
         self, app: Callable[..., Any], headers: HeadersArg = None, *, timeout: float | None = None
     ) -> None:
-        if not _is_asgi_app(app):
+        if not is_asgi_app(app):
             raise CompatibilityError(
                 'ASGIConductor may only be used with an ASGI app; for a WSGI app use '
                 'TestClient or the simulate_*() functions.'
@@ -481,7 +467,7 @@ class ASGIConductor:
 
     async def __aenter__(self) -> ASGIConductor:
         lifespan = _simulate.Lifespan(self.app)
-        deadline = _simulate._Deadline(_simulate._timeout_value(self._timeout))
+        deadline = _simulate.Deadline(_simulate.timeout_value(self._timeout))
         await lifespan.startup(deadline)
         self._lifespan = lifespan
         self._lifespan_task = lifespan.task
@@ -499,7 +485,7 @@ class ASGIConductor:
         if exc_type is not None:
             await lifespan.abort()
             return False
-        deadline = _simulate._Deadline(_simulate._timeout_value(self._timeout))
+        deadline = _simulate.Deadline(_simulate.timeout_value(self._timeout))
         await lifespan.shutdown(deadline)
         return False
 
@@ -589,7 +575,7 @@ class ASGIConductor:
                 when one of them takes longer.
         """
         explicit = kwargs.get('timeout') or self._timeout
-        timeout = _simulate._timeout_value(self._limit(kwargs))
+        timeout = _simulate.timeout_value(self._limit(kwargs))
         if self._default_headers:
             kwargs['headers'] = merge_headers(self._default_headers, kwargs.get('headers'))
         scope = create_scope_ws(path=path, **kwargs)
