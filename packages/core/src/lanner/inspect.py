@@ -17,7 +17,10 @@ import functools
 import inspect as _inspect
 import sys
 from types import ModuleType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from lanner.typing import RouteTree
 
 __all__ = (
     'AppInfo',
@@ -103,17 +106,14 @@ def register_router(router_class: type) -> Callable[[_RouterInspector], _RouterI
     return wrapper
 
 
-def inspect_compiled_router(router: Any) -> list[RouteInfo]:
-    """Collect the routes of a ``CompiledRouter`` (or any router with a ``roots`` tree).
+def inspect_compiled_router(router: RouteTree) -> list[RouteInfo]:
+    """Collect the routes of a ``CompiledRouter`` (or any :class:`lanner.typing.RouteTree`).
 
     Each node of the tree has ``children``, and route nodes carry ``resource``, ``method_map``
     and ``uri_template``. Routes are listed depth first, in insertion order.
     """
-    roots = getattr(router, 'roots', None)
-    if roots is None:
-        roots = router._roots
     routes: list[RouteInfo] = []
-    stack = list(reversed(roots))
+    stack = list(reversed(router.roots))
     while stack:
         node = stack.pop()
         stack.extend(reversed(node.children))
@@ -124,7 +124,7 @@ def inspect_compiled_router(router: Any) -> list[RouteInfo]:
             source_info, name = _source_info_and_name(responder)
             methods.append(RouteMethodInfo(method, source_info, name, _is_internal(responder)))
         source_info, class_name = _source_info_and_name(node.resource)
-        routes.append(RouteInfo(node.uri_template, class_name, source_info, methods))
+        routes.append(RouteInfo(node.uri_template or '', class_name, source_info, methods))
     return routes
 
 

@@ -8,7 +8,15 @@ App is built (or, for optional members, on first use), never per request and nev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -73,6 +81,34 @@ class Router(Protocol):
     def add_route(self, uri_template: str, resource: object, **kwargs: Any) -> None: ...
 
     def find(self, uri: str, req: Any = None) -> RouteMatch | None: ...
+
+
+class RouteNode(Protocol):
+    """One node of a router's route tree, as :class:`RouteTree` exposes it."""
+
+    @property
+    def children(self) -> Sequence[RouteNode]: ...
+
+    @property
+    def resource(self) -> object | None: ...
+
+    @property
+    def method_map(self) -> MethodMap | None:
+        """The responders of the route that ends at this node; None where no route ends."""
+
+    @property
+    def uri_template(self) -> str | None: ...
+
+
+class RouteTree(Protocol):
+    """A router that shows its routes as a tree (``lanner.routing.CompiledRouter`` does).
+
+    :func:`lanner.inspect.inspect_compiled_router` reads nothing else of a router; register it for
+    your router class with :func:`lanner.inspect.register_router` if your router has ``roots``.
+    """
+
+    @property
+    def roots(self) -> Sequence[RouteNode]: ...
 
 
 class SerializableEvent(Protocol):
@@ -146,6 +182,8 @@ __all__ = (
     'ReadableIO',
     'Responder',
     'RouteMatch',
+    'RouteNode',
+    'RouteTree',
     'Router',
     'SSEEmitter',
     'Scope',

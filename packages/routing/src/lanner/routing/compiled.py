@@ -22,7 +22,7 @@ import re
 import sys
 import threading
 from types import FunctionType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lanner.router_support import (
     map_http_methods,
@@ -403,6 +403,14 @@ class CompiledRouter:
                 )
             return narrowed[0]
         return candidates[0]
+
+
+if TYPE_CHECKING:
+    from lanner.typing import Router, RouteTree
+
+    def _satisfies_the_seams(router: CompiledRouter) -> tuple[Router, RouteTree]:
+        """mypy checks here that CompiledRouter is what App and lanner.inspect read it as."""
+        return router, router
 
 
 # Register with lanner.inspect if it is already loaded (otherwise it registers this router
