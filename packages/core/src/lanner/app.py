@@ -206,7 +206,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         cors_enable: Add a default :class:`lanner.CORSMiddleware` after the given middleware.
         sink_before_static_route: Try sinks before static routes when no route matches.
         req_options: A :class:`lanner.RequestOptions` to use as ``app.req_options`` (lanner
-            addition, from the commissioning pages; Falcon sets the attribute after
+            addition; Falcon sets the attribute after
             construction). ``media_type``, when given, still sets its ``default_media_type``.
         resp_options: A :class:`lanner.ResponseOptions` to use as ``app.resp_options``
             (likewise).

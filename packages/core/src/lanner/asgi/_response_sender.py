@@ -177,10 +177,10 @@ class ResponseSenderMixin:
         """Send ``resp.stream`` after the start event; False when the client left first."""
         if event_stream or _body_received(req):
             # Watched for http.disconnect: servers silently drop sends to a closed connection,
-            # so an abandoned download (or the page's idiom, resp.stream yielding serialized SSE
+            # so an abandoned download (or resp.stream yielding serialized SSE
             # events) would keep running into the void, and an endless one forever. The
             # watcher consumes receive(), so it only runs once the request body is all in
-            # (event streams always: a page's emitter does not read the body).
+            # (event streams always: an event emitter does not read the body).
             from lanner.asgi import _sse
 
             # Only an event stream may be ended early at shutdown: a download cut short with a

@@ -190,7 +190,7 @@ async def pump_stream(
     """Stream a plain async iterator of ``bytes`` with :func:`pump`'s disconnect handling.
 
     For a ``resp.stream`` that is really an event stream (Content-Type ``text/event-stream``, as
-    in the commissioning page's ``yield event.serialize().encode()`` idiom): without this, an
+    in the ``yield event.serialize().encode()`` idiom): without this, an
     idle or endless generator keeps running after the client left, because ASGI servers
     silently drop sends to a closed connection. Empty chunks are skipped; no keep-alive is
     sent (the stream's format is the application's). Not for streams that read the request

@@ -60,7 +60,7 @@ class WebSocketOptions:
     """Options for the WebSocket connections of an ASGI app (``app.ws_options``).
 
     Falcon builds this with no arguments and apps change the attributes afterwards; lanner also
-    accepts every attribute as a keyword argument (as the commissioning page shows), e.g.
+    accepts every attribute as a keyword argument, e.g.
     ``WebSocketOptions(media_handlers=..., max_receive_queue=...)``.
 
     Attributes:

@@ -1,6 +1,7 @@
 """Server-Sent Events for lanner (the lanner-sse distribution).
 
-* :class:`SSEvent` - one event; Falcon's fields plus the commissioning page's spelling. Core
+* :class:`SSEvent` - one event; Falcon's fields, plus ``str`` data and the
+  ``event_type`` alias. Core
   re-exports it as ``lanner.asgi.SSEvent`` (module ``lanner.asgi.structures``).
 * :class:`SerializedEvent` - what ``SSEvent.serialize()`` returns: ``bytes`` with an
   ``.encode()`` method for code that expected ``str``.

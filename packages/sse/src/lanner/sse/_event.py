@@ -104,8 +104,8 @@ def _data_lines(payload: str) -> str:
 class SSEvent:
     """One Server-Sent Event.
 
-    Falcon's signature and field semantics, plus the commissioning page's spelling: ``data`` may
-    be ``str`` as well as ``bytes``, and ``event_type`` is an alias of ``event``.
+    Falcon's signature and field semantics, plus two conveniences: ``data`` may be ``str`` as well
+    as ``bytes``, and ``event_type`` is an alias of ``event``.
 
     Args:
         data: Payload as ``bytes`` (UTF-8) or ``str``. Takes precedence over ``text``/``json``.
@@ -177,7 +177,7 @@ class SSEvent:
 
     @property
     def event_type(self) -> str | None:
-        """Alias of :attr:`event` (the commissioning page's name for it)."""
+        """Alias of :attr:`event`."""
         return self.event
 
     @event_type.setter

@@ -205,7 +205,7 @@ class Broadcaster:
         self, obj: object, *, exclude: WebSocket | None = None
     ) -> BroadcastResult:
         """Serialize ``obj`` as JSON once and send it as text to every member."""
-        from lanner.websocket._additions import shared_handler
+        from lanner.websocket._conveniences import shared_handler
 
         text = shared_handler('json').serialize(obj)
         return await self._broadcast('send_text', text, exclude)
@@ -214,7 +214,7 @@ class Broadcaster:
         self, obj: object, *, exclude: WebSocket | None = None
     ) -> BroadcastResult:
         """Pack ``obj`` as MessagePack once and send it as binary to every member."""
-        from lanner.websocket._additions import shared_handler
+        from lanner.websocket._conveniences import shared_handler
 
         data = bytes(shared_handler('msgpack').serialize(obj))
         return await self._broadcast('send_data', data, exclude)

@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from lanner.constants import WebSocketPayloadType
 from lanner.errors import OperationNotAllowed, PayloadTypeError, WebSocketDisconnected
-from lanner.websocket._additions import Message, PageAdditions
 from lanner.websocket._checks import (
     check_close_code,
     check_close_reason,
@@ -48,6 +47,7 @@ from lanner.websocket._checks import (
     has_lone_surrogate,
     normalize_accept_headers,
 )
+from lanner.websocket._conveniences import Message, WebSocketConveniences
 
 if TYPE_CHECKING:
     from lanner.asgi.ws_options import WebSocketOptions
@@ -120,7 +120,7 @@ class _ReadAhead:
         pass
 
 
-class WebSocket(PageAdditions):
+class WebSocket(WebSocketConveniences):
     """One WebSocket connection, passed to ``on_websocket(req, ws, **params)``.
 
     Created by :class:`lanner.asgi.App` for every ``websocket`` scope. The framework calls the
@@ -179,7 +179,7 @@ class WebSocket(PageAdditions):
                 )
             self._connect_pending = False
         else:
-            # The page's form: WebSocket(scope, receive, send). Shift the arguments.
+            # The short form: WebSocket(scope, receive, send). Shift the arguments.
             if send is not None:
                 raise TypeError(
                     'Use either WebSocket(scope, receive, send) or the framework form '
@@ -274,7 +274,7 @@ class WebSocket(PageAdditions):
         """The subprotocols the client offered, in its order of preference (``()`` if none)."""
         return tuple(self._scope.get('subprotocols') or ())
 
-    # ------------------------------------------------------------------ the page's additions
+    # ------------------------------------------------------------------ beyond Falcon's API
 
     @property
     def ready_state(self) -> ReadyState:

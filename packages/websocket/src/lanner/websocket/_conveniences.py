@@ -1,9 +1,9 @@
-"""The commissioning page's additions to Falcon's WebSocket API.
+"""Conveniences of :class:`lanner.websocket.WebSocket` beyond Falcon's WebSocket API.
 
 Falcon's ``falcon.asgi.WebSocket`` keeps request data on ``req`` and offers only
-``send_media``/``receive_media`` for structured messages. The page that commissioned lanner also
-shows ``path``, ``query_string``, ``headers``, ``client_address`` and ``context`` on the
-connection, and ``receive_json``/``send_json``/``receive_msgpack``/``send_msgpack``. They live in
+``send_media``/``receive_media`` for structured messages. lanner's connection also shows
+``path``, ``query_string``, ``headers``, ``client_address`` and ``context`` (views over the ASGI
+scope), and ``receive_json``/``send_json``/``receive_msgpack``/``send_msgpack``. They live in
 this mixin so that :mod:`lanner.websocket._connection` stays about Falcon's contract and the
 connection state machine.
 
@@ -19,7 +19,7 @@ from typing import Any
 from lanner.constants import WebSocketPayloadType
 from lanner.errors import PayloadTypeError
 
-__all__ = ('Message', 'PageAdditions', 'shared_handler')
+__all__ = ('Message', 'WebSocketConveniences', 'shared_handler')
 
 Message = MutableMapping[str, Any]
 """An ASGI event (``websocket.receive``, ``websocket.send``...)."""
@@ -28,8 +28,8 @@ _TEXT = WebSocketPayloadType.TEXT
 _BINARY = WebSocketPayloadType.BINARY
 
 
-class PageAdditions:
-    """Mixin of :class:`lanner.websocket.WebSocket` with the page's members."""
+class WebSocketConveniences:
+    """Mixin of :class:`lanner.websocket.WebSocket`: scope views and JSON/MessagePack messages."""
 
     __slots__ = ('_context', '_headers', '_json_handler', '_msgpack_handler', '_retained')
 
