@@ -11,12 +11,6 @@ import pytest
 import lanner
 from lanner import errors
 
-
-@pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
-def asgi(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
 # -- raw access -------------------------------------------------------------------------------
 
 

@@ -15,11 +15,6 @@ import lanner.asgi
 from lanner.media import BaseHandler
 
 
-@pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
-def asgi(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
 def _json_req(asgi: bool, body: bytes, **kwargs: Any) -> Any:
     headers = kwargs.pop('headers', {'Content-Type': 'application/json'})
     return make_request(asgi, 'POST', headers=headers, body=body, **kwargs)

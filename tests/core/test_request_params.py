@@ -14,11 +14,6 @@ import lanner
 from lanner import errors
 
 
-@pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
-def asgi(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
 def _opts(keep_blank: bool = True, csv: bool = False) -> lanner.RequestOptions:
     options = lanner.RequestOptions()
     options.keep_blank_qs_values = keep_blank

@@ -11,11 +11,6 @@ import lanner
 import lanner.asgi
 
 
-@pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
-def asgi(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
 def test_method_path_and_query_string(asgi: bool) -> None:
     req = make_request(asgi, 'PATCH', '/things/1', 'a=1&b=2')
     assert req.method == 'PATCH'

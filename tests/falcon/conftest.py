@@ -8,12 +8,6 @@ from typing import Any
 import httpx
 import pytest
 
-
-@pytest.fixture(params=[False, True], ids=['wsgi', 'asgi'])
-def asgi(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
 Send = Callable[..., Any]
 
 

@@ -357,3 +357,40 @@ def test_process_words_are_caught(source: str, tmp_path: Path) -> None:
 def test_ordinary_pages_are_not_process_words(tmp_path: Path) -> None:
     source = '# single-page apps; the static page cache\n'
     assert _run(process_words, _planted(tmp_path, 'core', 'x.py', source)) == []
+
+
+# -- one ``asgi`` fixture (house rule 9): tests/conftest.py parametrises every flavour test ------
+
+
+def asgi_fixture_copies(path: Path) -> list[str]:
+    """Module-level ``asgi`` fixtures outside tests/conftest.py (a class may pin one flavour)."""
+    tree = ast.parse(path.read_text(encoding='utf-8'))
+    return [
+        f'{path.name}:{node.lineno}: redefines the asgi fixture'
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and node.name == 'asgi'
+        and any('fixture' in ast.unparse(d) for d in node.decorator_list)
+    ]
+
+
+def test_one_asgi_fixture() -> None:
+    tests = ROOT / 'tests'
+    copies = [
+        problem
+        for path in sorted(tests.rglob('*.py'))
+        if path != tests / 'conftest.py' and 'conformance' not in path.parts
+        for problem in asgi_fixture_copies(path)
+    ]
+    assert copies == []
+    assert len(asgi_fixture_copies(tests / 'conftest.py')) == 1
+
+
+def test_a_copied_asgi_fixture_is_caught(tmp_path: Path) -> None:
+    path = tmp_path / 'test_x.py'
+    path.write_text(
+        '@pytest.fixture(params=[False, True])\ndef asgi(request):\n    return request.param\n'
+        'class TestOnlyASGI:\n    @pytest.fixture\n    def asgi(self):\n        return True\n',
+        encoding='utf-8',
+    )
+    assert len(asgi_fixture_copies(path)) == 1
