@@ -60,7 +60,10 @@ from lanner._sse_sync import (
 )
 
 if TYPE_CHECKING:
-    from lanner.typing import ASGIReceive, ASGISend
+    from lanner.asgi._response_sender import ResponseSenderMixin
+    from lanner.asgi.request import Request
+    from lanner.asgi.response import Response
+    from lanner.typing import ASGIReceive, ASGISend, SSEEmitter
 
 __all__ = ('check_async_emitter', 'discard', 'pump', 'pump_stream', 'respond')
 
@@ -68,7 +71,7 @@ _PING_MESSAGE = {'type': 'http.response.body', 'body': PING, 'more_body': True}
 _FINAL_MESSAGE = {'type': 'http.response.body', 'body': b'', 'more_body': False}
 
 
-def check_async_emitter(emitter: object) -> AsyncIterator[Any]:
+def check_async_emitter(emitter: object) -> SSEEmitter:
     """Return the async iterator behind ``resp.sse``, or raise ``TypeError`` saying what to do."""
     if inspect.isasyncgenfunction(emitter) or inspect.iscoroutinefunction(emitter):
         name = getattr(emitter, '__qualname__', None) or repr(emitter)
@@ -102,7 +105,7 @@ def check_async_emitter(emitter: object) -> AsyncIterator[Any]:
     return iterator  # type: ignore[no-any-return]
 
 
-async def discard(resp: Any) -> None:
+async def discard(resp: Response) -> None:
     """For HEAD: give ``resp`` the SSE headers and close its emitter without iterating it."""
     apply_sse_headers(resp._headers)
     aclose = getattr(resp.sse, 'aclose', None)
@@ -111,9 +114,9 @@ async def discard(resp: Any) -> None:
 
 
 async def respond(
-    app: Any,
-    req: Any,
-    resp: Any,
+    app: ResponseSenderMixin,
+    req: Request,
+    resp: Response,
     send: ASGISend,
     receive: ASGIReceive,
     default_type: str | None,
