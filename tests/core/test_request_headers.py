@@ -91,6 +91,22 @@ def test_duplicate_headers_asgi_joined_except_singletons() -> None:
     assert req.cookies == {'b': '2'}
 
 
+def test_asgi_headers_from_scope_odd_lists() -> None:
+    from lanner.asgi.request import headers_from_scope
+
+    # Upper-case and bytearray names (unhashable), a repeat after a first clean pass, a tuple.
+    raw = [(b'X-A', b'1'), (bytearray(b'x-b'), b'2'), (b'x-a', b'3'), (b'host', b'h')]
+    for headers in (raw, tuple(raw), raw[:2], raw[::-1]):
+        expected = {'x-a': '1,3', 'x-b': '2', 'host': 'h'}
+        if len(headers) == 2:
+            expected = {'x-a': '1', 'x-b': '2'}
+        elif headers[0][0] == b'host':
+            expected['x-a'] = '3,1'
+        assert headers_from_scope({'headers': headers}) == expected
+    assert headers_from_scope({'headers': iter([(b'x-c', b'4')])}) == {'x-c': '4'}
+    assert headers_from_scope({}) == {}
+
+
 def test_huge_header_values_are_handled(asgi: bool) -> None:
     big = 'x' * 200_000
     req = make_request(asgi, headers={'X-Big': big, 'Content-Length': '9' * 5000})
