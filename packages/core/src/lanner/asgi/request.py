@@ -82,10 +82,12 @@ def headers_from_scope(scope: Any) -> dict[str, str]:
         # PERF: header names repeat from request to request; decoding and lower-casing each
         # distinct one once saves two calls per header.
         try:
-            name = known_name(raw_name)
+            known = known_name(raw_name)
         except TypeError:  # an unhashable bytes-like name (bytearray)
-            name = None
-        if name is None:
+            known = None
+        if known is not None:
+            name = known
+        else:
             name = raw_name.decode('latin-1').lower()
             if len(_HEADER_NAMES) < _HEADER_NAMES_MAX and type(raw_name) is bytes:
                 _HEADER_NAMES[raw_name] = name
