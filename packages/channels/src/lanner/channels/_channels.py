@@ -390,6 +390,14 @@ class Channels:
 
     # ------------------------------------------------------------------ the API
 
+    @staticmethod
+    def is_event_id(value: object) -> bool:
+        """Whether ``value`` has the shape of an event id these channels issue
+        (``'<milliseconds>-<sequence>'``). Check ids that come from clients (a WebSocket's
+        ``?last_id=``) before passing them to :meth:`subscribe`, which replays every retained
+        event for an id it does not recognise."""
+        return isinstance(value, str) and parse_id(value) is not None
+
     async def publish(self, channel: str, data: bytes | str) -> str:
         """Publish ``data`` on ``channel`` to every subscriber of every process sharing the
         backend, and keep it for replay.
