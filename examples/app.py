@@ -2,7 +2,9 @@
 
 * REST: ``/notes`` (list, create) and ``/notes/{note_id:int}`` (read, replace, edit, delete),
   stored in an embedded sqlite3 database.
-* WebSocket: ``/feed`` pushes every change to connected clients as JSON (and answers ``ping``).
+* WebSocket: ``/feed`` pushes every change to connected clients as JSON carrying its event id
+  (``"id"``), and answers ``ping``; a client reconnecting with ``/feed?last_id=<id>`` first gets
+  exactly the changes it missed.
 * Server-Sent Events: ``/notifications`` streams the same changes; reconnecting clients resume
   from ``Last-Event-ID``.
 * A static page at ``/`` (served from ``examples/static``) that uses all three.
@@ -41,8 +43,11 @@ class LiveFeed:
         self.channels = channels if channels is not None else Channels()
         self.broker = EventBroker(channels=self.channels, channel='notes.sse')
         # Sends to every socket concurrently; dead or too-slow clients are dropped, never waited
-        # on. If the channel reports missed messages, sockets are closed with 1012: reconnect.
-        self.room = Broadcaster(send_timeout=2.0, channels=self.channels, channel='notes.ws')
+        # on. If the channel reports missed messages, sockets are closed with 1012: reconnect
+        # with ?last_id= (every message carries its event id as "id") to get what was missed.
+        self.room = Broadcaster(
+            send_timeout=2.0, channels=self.channels, channel='notes.ws', event_id_field='id'
+        )
 
     async def publish(self, kind: str, note: dict[str, Any]) -> None:
         message = {'event': kind, 'note': note}
@@ -154,14 +159,27 @@ class NoteResource:
 
 
 class FeedResource:
-    """WebSocket live feed: receives every note event; answers "ping" with "pong"."""
+    """WebSocket live feed: receives every note event; answers "ping" with "pong".
+
+    Each message is ``{"id": <event id>, "event": ..., "note": ...}``. Reconnect with
+    ``/feed?last_id=<id of the last message received>`` (for instance after a close with 1012)
+    to get exactly the missed events, in order, before live ones. A ``last_id`` that is not an
+    event id is refused before the handshake completes (close code 3400; browsers see HTTP 403).
+    """
 
     def __init__(self, feed: LiveFeed) -> None:
         self.feed = feed
 
     async def on_websocket(self, req: Any, ws: Any) -> None:
+        last_id = req.get_param('last_id')
+        if last_id is not None and not self.feed.channels.is_event_id(last_id):
+            raise lanner.HTTPBadRequest(
+                title='Invalid last_id',
+                description='last_id must be the "id" of a message this feed sent, like '
+                '"1765432101234-0".',
+            )
         await ws.accept()
-        with self.feed.room.joined(ws):
+        with self.feed.room.joined(ws, last_id=last_id):
             try:
                 while True:
                     message = await ws.receive_text()

@@ -141,3 +141,42 @@ def test_feed_and_notifications_over_a_real_server(example_app: Any) -> None:
     data = next(line for line in sse_lines if line.startswith('data:'))
     assert json.loads(data[len('data:') :].strip())['note']['title'] == 'live'
     assert any(line.startswith('id:') for line in sse_lines)
+
+
+@pytest.mark.server
+def test_feed_reconnect_with_last_id_replays_the_missed_notes(example_app: Any) -> None:
+    """Every feed message carries its event id; /feed?last_id= replays what came after it."""
+    import httpx
+    from support.live_server import live_server
+    import websockets
+    from websockets.exceptions import InvalidStatus
+
+    async def scenario(base: str) -> tuple[list[Any], list[Any]]:
+        async with httpx.AsyncClient(base_url=f'http://{base}', timeout=5) as http:
+            async with websockets.connect(f'ws://{base}/feed') as ws:
+                await ws.send('ping')  # answered once the socket is a member
+                assert await asyncio.wait_for(ws.recv(), 5) == 'pong'
+                for title in ('a', 'b'):
+                    assert (await http.post('/notes', json={'title': title})).status_code == 201
+                first = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(2)]
+            # Missed while disconnected:
+            for title in ('c', 'd'):
+                assert (await http.post('/notes', json={'title': title})).status_code == 201
+            url = f'ws://{base}/feed?last_id={first[0]["id"]}'
+            async with websockets.connect(url) as ws:
+                replayed = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(3)]
+                assert (await http.post('/notes', json={'title': 'e'})).status_code == 201
+                replayed.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+            for bad in ('nope', '1-2-3', ''):
+                with pytest.raises(InvalidStatus) as denied:
+                    async with websockets.connect(f'ws://{base}/feed?last_id={bad}'):
+                        pass
+                assert denied.value.response.status_code == 403  # 3400 before accept
+            return first, replayed
+
+    with live_server(example_app) as base:
+        first, replayed = asyncio.run(scenario(base))
+    assert [m['note']['title'] for m in first] == ['a', 'b']
+    assert [m['note']['title'] for m in replayed] == ['b', 'c', 'd', 'e']
+    ids = [m['id'] for m in first[:1] + replayed]
+    assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split('-')))) and len(set(ids)) == 5
