@@ -1,18 +1,18 @@
 """Async twin of :class:`lanner.util.reader.BufferedReader` (the basis of ASGI multipart).
 
-It keeps the invariants written at the top of ``lanner/util/reader.py``: the source is asked for
-at most one chunk at a time, data leaves the buffer from the front (O(1) with ``bytearray``),
-streaming methods keep about one chunk plus one delimiter buffered, and delimiter searches never
-rescan bytes. This module must not import asyncio (it only awaits what it is given).
+Like the sync reader it is a thin driver over :class:`lanner._wire.receive_buffer.ReceiveBuffer`
+(its invariants are written at the top of that module): it only awaits the source when the
+buffer needs more data. This module must not import asyncio (it only awaits what it is given).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 import inspect
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from lanner.errors import DelimiterError, OperationNotAllowed
+from lanner._wire.receive_buffer import ReceiveBuffer
+from lanner.errors import OperationNotAllowed
 from lanner.util.reader import DEFAULT_CHUNK_SIZE
 
 __all__ = ['BufferedReader']
@@ -21,6 +21,8 @@ __all__ = ['BufferedReader']
 class _AsyncReadable(Protocol):
     async def read(self, size: int | None = ..., /) -> bytes: ...
 
+
+_T = TypeVar('_T')
 
 _Source = _AsyncReadable | AsyncIterable[bytes] | Callable[[int], Awaitable[bytes]]
 
@@ -74,120 +76,62 @@ class BufferedReader:
         max_stream_len: int | None = None,
     ) -> None:
         self._chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
-        self._source: Callable[[int], Awaitable[bytes]] | None = _reader_for(
-            source, self._chunk_size
-        )
-        self._remaining = max_stream_len
-        self._buffer = bytearray()
-        self._consumed = 0
+        self._source = _reader_for(source, self._chunk_size)
+        self._buffer = ReceiveBuffer(max_stream_len)
         self._iterating = False
-        if max_stream_len is not None and max_stream_len <= 0:
-            self._source = None
 
-    # -- buffer management -------------------------------------------------------------------
-
-    async def _pull(self, size: int) -> bytes:
-        """Take up to ``size`` bytes (capped by ``max_stream_len``) from the source."""
-        source = self._source
-        if source is None:
-            return b''
-        remaining = self._remaining
-        if remaining is not None and remaining < size:
-            size = remaining
-        chunk = await source(size)
-        if not chunk:
-            self._source = None
-            return b''
-        if len(chunk) > size:
-            # A misbehaving source must not push us past max_stream_len (or a huge chunk).
-            chunk = chunk[:size]
-        if remaining is not None:
-            remaining -= len(chunk)
-            self._remaining = remaining
-            if remaining <= 0:
-                self._source = None
-        return chunk
+    # -- the driver --------------------------------------------------------------------------
 
     async def _fill(self) -> bool:
-        """Append one chunk from the source to the buffer; False once the source is done."""
-        chunk = await self._pull(self._chunk_size)
-        if not chunk:
+        """Feed one chunk from the source to the buffer; False once the source is done."""
+        buffer = self._buffer
+        size = buffer.ask(self._chunk_size)
+        if not size:
             return False
-        self._buffer += chunk
-        return True
+        return buffer.feed(await self._source(size), size)
 
-    def _take(self, size: int) -> bytes:
+    async def _drive(self, query: Callable[[ReceiveBuffer], _T | None]) -> _T:
+        """Ask ``query`` of the buffer, feeding it until it has an answer."""
         buffer = self._buffer
-        if size >= len(buffer):
-            data = bytes(buffer)
-            buffer.clear()
-        else:
-            # PERF: copying through a memoryview copies once (a bytearray slice would copy
-            # twice); the views are released before the buffer is resized.
-            view = memoryview(buffer)
-            head = view[:size]
-            data = bytes(head)
-            head.release()
-            view.release()
-            # PERF: deleting a bytearray prefix only moves its start pointer (O(1)).
-            del buffer[:size]
-        self._consumed += len(data)
-        return data
-
-    async def _find(self, delimiter: bytes, limit: int) -> int:
-        buffer = self._buffer
-        overlap = len(delimiter) - 1
-        start = 0
-        while True:
-            index = buffer.find(delimiter, start)
-            if index >= 0:
-                return index
-            if limit >= 0 and len(buffer) >= limit + overlap:
-                return -1
-            start = max(0, len(buffer) - overlap)
+        while (answer := query(buffer)) is None:
             if not await self._fill():
-                return -1
-
-    async def _starts_with(self, prefix: bytes) -> bool:
-        while len(self._buffer) < len(prefix):
-            if not await self._fill():
-                return False
-        return self._buffer.startswith(prefix)
+                buffer.close()
+        return answer
 
     def _detach(self) -> None:
         """Drop the buffer and the source: later reads return ``b''``."""
-        self._source = None
-        self._buffer.clear()
+        self._buffer.detach()
 
     # -- public API --------------------------------------------------------------------------
 
     @property
     def eof(self) -> bool:
         """True when the buffer is empty and the source is known to be exhausted."""
-        return not self._buffer and self._source is None
+        buffer = self._buffer
+        return not buffer and buffer.closed
 
     def tell(self) -> int:
         """Number of bytes consumed from this reader so far."""
-        return self._consumed
+        return self._buffer.consumed
 
     async def read(self, size: int | None = -1) -> bytes:
         """Read up to ``size`` bytes (all remaining bytes when ``size`` is None or negative)."""
-        if size is None or size < 0:
-            while await self._fill():
-                pass
-            return self._take(len(self._buffer))
-        if not self._buffer and size > 0:
+        buffer = self._buffer
+        if size is None:
+            size = -1
+        elif size > 0 and not buffer:
             # PERF: with nothing buffered, a source that delivers the whole request (the usual
             # case for part streams reading 64 KiB at a time) is handed through untouched,
             # saving two copies of every byte.
-            chunk = await self._pull(min(size, self._chunk_size))
-            if len(chunk) == size:
-                self._consumed += size
-                return chunk
-            self._buffer += chunk
-        while len(self._buffer) < size and await self._fill():
-            pass
-        return self._take(size)
+            asked = buffer.ask(min(size, self._chunk_size))
+            if asked:
+                chunk = buffer.pass_through(await self._source(asked), asked, size)
+                if chunk is not None:
+                    return chunk
+        while (data := buffer.read(size)) is None:
+            if not await self._fill():
+                buffer.close()
+        return data
 
     async def readall(self) -> bytes:
         """Read all remaining bytes."""
@@ -197,9 +141,11 @@ class BufferedReader:
         """Return up to ``size`` bytes (default: one chunk) without consuming them."""
         if size < 0:
             size = self._chunk_size
-        while len(self._buffer) < size and await self._fill():
-            pass
-        return bytes(self._buffer[:size])
+        buffer = self._buffer
+        while (data := buffer.peek(size)) is None:
+            if not await self._fill():
+                buffer.close()
+        return data
 
     async def read_until(
         self, delimiter: bytes, size: int | None = -1, consume_delimiter: bool = False
@@ -216,24 +162,15 @@ class BufferedReader:
             raise ValueError('read_until() needs a non-empty delimiter.')
         if size is None:
             size = -1
-        index = await self._find(delimiter, size)
-        if index < 0 or (0 <= size < index):
-            available = len(self._buffer)
-            data = self._take(available if size < 0 else min(size, available))
-            if consume_delimiter:
-                if not await self._starts_with(delimiter):
-                    raise DelimiterError('Expected delimiter not found in the stream.')
-                self._take(len(delimiter))
-            return data
-        data = self._take(index)
-        if consume_delimiter:
-            self._take(len(delimiter))
+        buffer = self._buffer
+        while (data := buffer.read_until(delimiter, size, consume_delimiter)) is None:
+            if not await self._fill():
+                buffer.close()
         return data
 
     async def pipe(self, destination: Any = None) -> None:
         """Move every remaining byte to ``destination.write`` (awaited if it is a coroutine)."""
-        while self._buffer or await self._fill():
-            data = self._take(len(self._buffer))
+        while data := await self._drive(ReceiveBuffer.read_some):
             if destination is not None:
                 result = destination.write(data)
                 if inspect.isawaitable(result):
@@ -254,9 +191,8 @@ class BufferedReader:
                 if inspect.isawaitable(result):
                     await result
         if consume_delimiter:
-            if not await self._starts_with(delimiter):
-                raise DelimiterError('Expected delimiter not found in the stream.')
-            self._take(len(delimiter))
+            # Nothing precedes the delimiter now: reading 0 bytes takes it, or raises.
+            await self.read_until(delimiter, 0, consume_delimiter=True)
 
     async def exhaust(self) -> None:
         """Discard the rest of the stream."""
@@ -279,8 +215,8 @@ class BufferedReader:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[bytes]:
-        while self._buffer or await self._fill():
-            yield self._take(len(self._buffer))
+        while data := await self._drive(ReceiveBuffer.read_some):
+            yield data
 
     def fileno(self) -> int:
         """Always raises ``OSError``: the stream is not backed by a file descriptor."""

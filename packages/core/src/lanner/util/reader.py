@@ -1,29 +1,24 @@
 """A buffered, delimiter-aware reader over a byte source (the basis of multipart parsing).
 
-Invariants (the async twin in ``lanner.asgi.reader`` keeps the same ones):
-
-* The source is only ever asked for at most ``chunk_size`` bytes at a time and never for more
-  than ``max_stream_len`` bytes in total; a source returning ``b''`` means end of stream.
-* Data leaves the buffer from the front only. ``bytearray`` deletes a prefix in O(1), so
-  consuming is cheap, and every method that streams (``pipe*``, ``exhaust``, a delimited
-  child) keeps at most about one chunk plus one delimiter buffered. Only ``read(-1)`` and
-  ``read_until(..., size=-1)`` buffer without bound, because the caller asked for everything.
-* Delimiter searches never rescan bytes: after a miss, the next ``find`` starts
-  ``len(delimiter) - 1`` bytes before the end of what was already searched, so scanning a body
-  of ``n`` bytes costs O(n) overall.
+It is a thin driver: every rule about the bytes (limits, delimiter search, what a read returns)
+lives in :class:`lanner._wire.receive_buffer.ReceiveBuffer`, whose invariants are written at the
+top of that module; this class only calls ``read(size)`` when the buffer needs more data. The
+async twin, ``lanner.asgi.reader``, drives the same buffer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import IO, Protocol
+from typing import IO, Protocol, TypeVar
 
-from lanner.errors import DelimiterError
+from lanner._wire.receive_buffer import ReceiveBuffer
 
 __all__ = ['DEFAULT_CHUNK_SIZE', 'BufferedReader']
 
 #: Default number of bytes requested from the source per read.
 DEFAULT_CHUNK_SIZE = 64 * 1024
+
+_T = TypeVar('_T')
 
 
 class _Writable(Protocol):
@@ -46,94 +41,31 @@ class BufferedReader:
         max_stream_len: int | None = None,
         chunk_size: int | None = None,
     ) -> None:
-        self._source: Callable[[int], bytes] | None = read
-        self._remaining = max_stream_len
+        self._source = read
         self._chunk_size = chunk_size or DEFAULT_CHUNK_SIZE
-        self._buffer = bytearray()
-        self._consumed = 0
-        if max_stream_len is not None and max_stream_len <= 0:
-            self._source = None
+        self._buffer = ReceiveBuffer(max_stream_len)
 
-    # -- buffer management -------------------------------------------------------------------
-
-    def _pull(self, size: int) -> bytes:
-        """Take up to ``size`` bytes (capped by ``max_stream_len``) from the source."""
-        source = self._source
-        if source is None:
-            return b''
-        remaining = self._remaining
-        if remaining is not None and remaining < size:
-            size = remaining
-        chunk = source(size)
-        if not chunk:
-            self._source = None
-            return b''
-        if len(chunk) > size:
-            # A misbehaving source must not push us past max_stream_len (or a huge chunk).
-            chunk = chunk[:size]
-        if remaining is not None:
-            remaining -= len(chunk)
-            self._remaining = remaining
-            if remaining <= 0:
-                self._source = None
-        return chunk
+    # -- the driver --------------------------------------------------------------------------
 
     def _fill(self) -> bool:
-        """Append one chunk from the source to the buffer; False once the source is done."""
-        chunk = self._pull(self._chunk_size)
-        if not chunk:
+        """Feed one chunk from the source to the buffer; False once the source is done."""
+        buffer = self._buffer
+        size = buffer.ask(self._chunk_size)
+        if not size:
             return False
-        self._buffer += chunk
-        return True
+        return buffer.feed(self._source(size), size)
 
-    def _take(self, size: int) -> bytes:
+    def _drive(self, query: Callable[[ReceiveBuffer], _T | None]) -> _T:
+        """Ask ``query`` of the buffer, feeding it until it has an answer."""
         buffer = self._buffer
-        if size >= len(buffer):
-            data = bytes(buffer)
-            buffer.clear()
-        else:
-            # PERF: copying through a memoryview copies once (a bytearray slice would copy
-            # twice); the views are released before the buffer is resized.
-            view = memoryview(buffer)
-            head = view[:size]
-            data = bytes(head)
-            head.release()
-            view.release()
-            # PERF: deleting a bytearray prefix only moves its start pointer (O(1)).
-            del buffer[:size]
-        self._consumed += len(data)
-        return data
-
-    def _find(self, delimiter: bytes, limit: int) -> int:
-        """Index of ``delimiter`` in the buffer, filling as needed; -1 if not there.
-
-        With ``limit >= 0`` the search stops once the buffer is long enough to prove that the
-        first ``limit`` bytes contain no delimiter start, so at most ``limit + len(delimiter)``
-        bytes get buffered.
-        """
-        buffer = self._buffer
-        overlap = len(delimiter) - 1
-        start = 0
-        while True:
-            index = buffer.find(delimiter, start)
-            if index >= 0:
-                return index
-            if limit >= 0 and len(buffer) >= limit + overlap:
-                return -1
-            start = max(0, len(buffer) - overlap)
+        while (answer := query(buffer)) is None:
             if not self._fill():
-                return -1
-
-    def _starts_with(self, prefix: bytes) -> bool:
-        while len(self._buffer) < len(prefix):
-            if not self._fill():
-                return False
-        return self._buffer.startswith(prefix)
+                buffer.close()
+        return answer
 
     def _detach(self) -> None:
         """Drop the buffer and the source: later reads return ``b''``."""
-        self._source = None
-        self._buffer.clear()
+        self._buffer.detach()
 
     # -- public API --------------------------------------------------------------------------
 
@@ -144,34 +76,36 @@ class BufferedReader:
 
     def tell(self) -> int:
         """Number of bytes consumed from this reader so far."""
-        return self._consumed
+        return self._buffer.consumed
 
     def read(self, size: int | None = -1) -> bytes:
         """Read up to ``size`` bytes (all remaining bytes when ``size`` is None or negative)."""
-        if size is None or size < 0:
-            while self._fill():
-                pass
-            return self._take(len(self._buffer))
-        if not self._buffer and size > 0:
+        buffer = self._buffer
+        if size is None:
+            size = -1
+        elif size > 0 and not buffer:
             # PERF: with nothing buffered, a source that delivers the whole request (the usual
             # case for part streams reading 64 KiB at a time) is handed through untouched,
             # saving two copies of every byte.
-            chunk = self._pull(min(size, self._chunk_size))
-            if len(chunk) == size:
-                self._consumed += size
-                return chunk
-            self._buffer += chunk
-        while len(self._buffer) < size and self._fill():
-            pass
-        return self._take(size)
+            asked = buffer.ask(min(size, self._chunk_size))
+            if asked:
+                chunk = buffer.pass_through(self._source(asked), asked, size)
+                if chunk is not None:
+                    return chunk
+        while (data := buffer.read(size)) is None:
+            if not self._fill():
+                buffer.close()
+        return data
 
     def peek(self, size: int = -1) -> bytes:
         """Return up to ``size`` bytes (default: one chunk) without consuming them."""
         if size < 0:
             size = self._chunk_size
-        while len(self._buffer) < size and self._fill():
-            pass
-        return bytes(self._buffer[:size])
+        buffer = self._buffer
+        while (data := buffer.peek(size)) is None:
+            if not self._fill():
+                buffer.close()
+        return data
 
     def read_until(
         self, delimiter: bytes, size: int = -1, consume_delimiter: bool = False
@@ -189,27 +123,18 @@ class BufferedReader:
         """
         if not delimiter:
             raise ValueError('read_until() needs a non-empty delimiter.')
-        index = self._find(delimiter, size)
-        if index < 0 or (0 <= size < index):
-            available = len(self._buffer)
-            data = self._take(available if size < 0 else min(size, available))
-            if consume_delimiter:
-                if not self._starts_with(delimiter):
-                    raise DelimiterError('Expected delimiter not found in the stream.')
-                self._take(len(delimiter))
-            return data
-        data = self._take(index)
-        if consume_delimiter:
-            self._take(len(delimiter))
+        buffer = self._buffer
+        while (data := buffer.read_until(delimiter, size, consume_delimiter)) is None:
+            if not self._fill():
+                buffer.close()
         return data
 
     def readline(self, size: int = -1) -> bytes:
         """Read one line including its ``\\n`` (at most ``size`` bytes when ``size >= 0``)."""
-        if size == 0:
-            return b''
-        data = self.read_until(b'\n', size)
-        if (size < 0 or len(data) < size) and self._starts_with(b'\n'):
-            data += self._take(1)
+        buffer = self._buffer
+        while (data := buffer.read_line(size)) is None:
+            if not self._fill():
+                buffer.close()
         return data
 
     def readlines(self, hint: int = -1) -> list[bytes]:
@@ -225,8 +150,7 @@ class BufferedReader:
 
     def pipe(self, destination: _Writable | IO[bytes] | None = None) -> None:
         """Move every remaining byte to ``destination.write`` (or discard it if None)."""
-        while self._buffer or self._fill():
-            data = self._take(len(self._buffer))
+        while data := self._drive(ReceiveBuffer.read_some):
             if destination is not None:
                 destination.write(data)
 
@@ -246,9 +170,8 @@ class BufferedReader:
             if destination is not None:
                 destination.write(data)
         if consume_delimiter:
-            if not self._starts_with(delimiter):
-                raise DelimiterError('Expected delimiter not found in the stream.')
-            self._take(len(delimiter))
+            # Nothing precedes the delimiter now: reading 0 bytes takes it, or raises.
+            self.read_until(delimiter, 0, consume_delimiter=True)
 
     def exhaust(self) -> None:
         """Discard the rest of the stream."""
