@@ -212,19 +212,25 @@ def test_serve_uses_uvicorn(module: str, monkeypatch: pytest.MonkeyPatch) -> Non
     uvicorn = pytest.importorskip('uvicorn')
     calls: list[Any] = []
     monkeypatch.setattr(uvicorn, 'run', lambda target, **kw: calls.append((target, kw)))
+    servers: list[Any] = []
+
+    def run_server(server: Any) -> None:
+        servers.append(server)
+        server.started = True
+
+    # An ASGI App in one process runs on a uvicorn.Server that tells it when shutdown begins.
+    monkeypatch.setattr(uvicorn.Server, 'run', run_server)
     cli.main(['serve', f'{module}:asgi_app', '--host', '127.0.0.1', '--port', '9000'])
     cli.main(['serve', f'{module}:app'])
     cli.main(['serve', f'{module}:factory', '--reload'])
-    assert calls[0][1] == {
-        'host': '127.0.0.1',
-        'port': 9000,
-        'interface': 'asgi3',
-        'timeout_graceful_shutdown': 5.0,
-    }
-    assert type(calls[0][0]).__name__ == 'App'
-    assert calls[1][1]['interface'] == 'wsgi'
-    assert calls[2][0] == f'{module}:factory'
-    assert calls[2][1]['reload'] is True and calls[2][1]['factory'] is True
+    config = servers[0].config
+    assert (config.host, config.port, config.interface) == ('127.0.0.1', 9000, 'asgi3')
+    assert config.timeout_graceful_shutdown == 5.0
+    assert type(config.app).__name__ == 'App'
+    assert type(servers[0]).shutdown is not uvicorn.Server.shutdown
+    assert calls[0][1]['interface'] == 'wsgi'
+    assert calls[1][0] == f'{module}:factory'
+    assert calls[1][1]['reload'] is True and calls[1][1]['factory'] is True
 
 
 def free_port() -> int:

@@ -208,3 +208,28 @@ async def test_a_stream_started_after_shutdown_ends_at_once() -> None:
         app(build_scope('GET', '/streams/sse'), exchange.receive, exchange.send), 2
     )
     assert exchange.ended_cleanly and probe.cleaned_up
+
+
+@pytest.mark.parametrize('kind', ['sse', 'event-stream'])
+async def test_begin_shutdown_ends_event_streams_before_the_lifespan_shutdown(kind: str) -> None:
+    """``App.begin_shutdown()`` (``lanner serve`` calls it when uvicorn begins its shutdown)."""
+    probe = Probe()
+    app, recorder = _app(probe)
+    task, exchange = await _start(app, probe, kind)
+    app.begin_shutdown()
+    await asyncio.wait_for(task, 2)  # ended without any lifespan event
+    assert exchange.ended_cleanly and probe.cleaned_up
+    assert not recorder.saw_cleaned_up  # process_shutdown has not run: only the streams ended
+    app.begin_shutdown()  # a second call does nothing
+
+
+async def test_begin_shutdown_leaves_downloads_to_the_server() -> None:
+    probe = Probe()
+    app, _ = _app(probe)
+    task, exchange = await _start(app, probe, 'download')
+    app.begin_shutdown()
+    await asyncio.sleep(0.2)
+    assert not task.done() and not exchange.ended_cleanly
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -347,6 +347,45 @@ def test_asgi_shutdown_with_work_in_flight(server_factory: Any) -> None:
     assert 'Application shutdown complete' in log
 
 
+def test_lanner_serve_shutdown_ends_event_streams_at_once(server_factory: Any) -> None:
+    # lanner serve tells the App as soon as uvicorn begins its shutdown (App.begin_shutdown):
+    # the SSE stream ends with a proper end of body at once instead of being cut at the grace
+    # period; the download is still the server's to cut; the rest is as under plain uvicorn.
+    server = server_factory(
+        'lanner-serve', 'apps.target:asgi_app', extra_args=['--graceful-timeout', str(GRACE)]
+    )
+    targets = {
+        'slow': '/slow?delay=1',
+        'stream': '/stream?chunks=2000&delay=0.01',
+        'sse': '/sse?chunks=2000&delay=0.01',
+    }
+    with _in_background(server, targets) as results:
+        with ws_sync.connect(f'ws://{HOST}:{server.port}/ws/echo', open_timeout=5) as ws:
+            ws.send('before shutdown')
+            assert ws.recv(timeout=5) == 'before shutdown'
+            running = lambda: len(server.stats()['active']) == 4  # noqa: E731
+            assert wait_until(running, 5.0), server.stats()
+            mark = server.log_mark()
+            started = _terminate(server)
+            with pytest.raises(ws_exceptions.ConnectionClosed):
+                ws.recv(timeout=5)
+            assert ws.close_code == 1012
+        returncode = server.proc.wait(GRACE + 5)
+        exited_after = time.monotonic() - started
+    assert returncode in (0, -signal.SIGTERM)
+    assert exited_after < GRACE + 3
+    assert results['slow'].status == 200 and results['slow'].body == b'slept'
+    assert results['sse'].status == 200 and _is_chunked_complete(results['sse'])
+    assert results['stream'].status == 200 and not _is_chunked_complete(results['stream'])
+    log = server.log_since(mark)
+    assert 'ws finished: 1 messages, close code 1012' in log
+    assert 'slow finished: completed' in log
+    # The emitter was stopped (its finally ran) and the body still ended properly (above).
+    assert 'sse finished:' in log
+    assert 'timeout graceful shutdown exceeded' in log  # only the download was left to cut
+    assert 'Application shutdown complete' in log
+
+
 def test_wsgi_shutdown_with_work_in_flight(server_factory: Any) -> None:
     server = server_factory('wsgi', 'apps.target:wsgi_app', extra_args=['--grace', str(GRACE)])
     targets = {'slow': '/slow?delay=1', 'stream': '/stream?chunks=2000&delay=0.01'}

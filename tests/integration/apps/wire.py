@@ -295,6 +295,11 @@ def start_server(
             '--log-level',
             'info',
         ]
+    elif kind == 'lanner-serve':
+        # lanner's own entry point (uvicorn, told when its shutdown begins); it binds the port
+        # itself, so the socket is released first.
+        command = [sys.executable, '-m', 'lanner.cli', 'serve', target, '--port', str(port)]
+        sock.close()
     else:
         command = [sys.executable, '-m', 'apps.wsgi_serve', target, '--fd', str(fd)]
     command += extra_args or []
@@ -311,7 +316,7 @@ def start_server(
         command,
         stdout=log_file,
         stderr=subprocess.STDOUT,
-        pass_fds=(fd,),
+        pass_fds=() if kind == 'lanner-serve' else (fd,),
         cwd=str(HERE),
         env=child_env,
     )

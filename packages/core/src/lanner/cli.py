@@ -271,8 +271,45 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     elif workers > 1:
         # Each worker process imports the app itself (nothing is shared but the socket).
         uvicorn.run(args.app_module, workers=workers, factory=factory, **options)
+    elif asgi:
+        _run_uvicorn(app, options)
     else:
         uvicorn.run(app, **options)
+
+
+def _run_uvicorn(app: Any, options: dict[str, Any]) -> None:
+    """Serve an ASGI App in this process, telling it as soon as the shutdown begins.
+
+    uvicorn (0.30 to at least 0.55) sends no ``http.disconnect`` to open responses when it shuts
+    down and sends the lifespan ``shutdown`` event only after its graceful timeout, so an App
+    would hear of the shutdown too late: its event streams would run until uvicorn cancels them
+    and clients would see them cut. This server stops accepting connections and then calls
+    :meth:`lanner.asgi.App.begin_shutdown`, so event streams end at once with a proper end of
+    body while ordinary requests complete and uvicorn closes the WebSockets (1012).
+    """
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Listeners first (uvicorn closes them again, harmlessly): a client told to
+            # reconnect must not land on this process.
+            listeners: list[asyncio.base_events.Server] = self.servers
+            for listener in listeners:
+                listener.close()
+            app.begin_shutdown()
+            await super().shutdown(sockets)
+
+    server = _Server(uvicorn.Config(app, **options))
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    if not server.started:
+        # As uvicorn.run: the startup failed (uvicorn has logged why).
+        raise SystemExit(3)
 
 
 def _serve_wsgiref(app: Any, host: str, port: int) -> None:

@@ -18,6 +18,10 @@ event streams it just signalled, and every task the server has cancelled. Work t
 (a download, a WebSocket the server left open) is the server's to end: waiting for it would
 hold the shutdown for as long as it runs.
 
+The lifespan ``shutdown`` event comes too late under uvicorn (after its graceful timeout), so the
+stop signal can also be given on its own, as soon as the server begins shutting down:
+:meth:`lanner.asgi.App.begin_shutdown` (``lanner serve`` calls it) -> :meth:`signal_stop`.
+
 Invariants:
 - Only the slow path registers; the common response never touches this object.
 - A task is registered for exactly the time it streams or serves a WebSocket (``add`` then
@@ -81,6 +85,15 @@ class OpenStreams:
             signal = self._signal = loop.create_future()
         return signal
 
+    def signal_stop(self) -> None:
+        """Tell the event streams to end now, without waiting (the server began shutting down).
+
+        Must run in the event loop serving the App. :meth:`stop` gives the same signal later.
+        """
+        signal = self.stop_signal()
+        if not signal.done():
+            signal.set_result(None)
+
     def reset(self) -> None:
         """Forget a previous shutdown (called at lifespan startup).
 
@@ -95,9 +108,7 @@ class OpenStreams:
         Returns:
             How many of the tasks waited for were still running when the wait gave up.
         """
-        signal = self.stop_signal()
-        if not signal.done():
-            signal.set_result(None)
+        self.signal_stop()
         current = asyncio.current_task()
         pending = {
             task

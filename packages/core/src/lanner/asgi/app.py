@@ -587,6 +587,23 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                 return
             # Unknown lifespan events are ignored.
 
+    def begin_shutdown(self) -> None:
+        """Say that the server has begun shutting down: end the event streams now.
+
+        Every ``resp.sse`` response (and ``resp.stream`` of type ``text/event-stream``) still
+        running ends at once with a proper end of body, so that EventSource clients reconnect
+        (to another instance) with ``Last-Event-ID``; event streams that start afterwards end
+        right after their headers. Nothing else changes: ordinary requests and downloads run
+        to completion, WebSockets are the server's to close.
+
+        ``lanner serve`` calls this as soon as uvicorn starts its shutdown (it has stopped
+        accepting connections). Under another server, call it from the event loop serving the
+        App when the shutdown starts; the lifespan ``shutdown`` event does the same, but
+        uvicorn sends it only after its graceful timeout. Calling it again does nothing; the
+        next lifespan ``startup`` forgets it.
+        """
+        self._open_streams.signal_stop()
+
     def _schedule_callbacks(self, resp: Any) -> None:
         """Start ``resp.schedule``/``schedule_sync`` callbacks (after the response was sent)."""
         callbacks = resp._registered_callbacks
