@@ -288,9 +288,16 @@ def test_serve_workers(
     cli.main(['serve', f'{module}:asgi_app', '--workers', '2'])
     assert 'warning' not in capsys.readouterr().err
     monkeypatch.delenv('LANNER_CHANNELS_URL')
+    servers: list[Any] = []
+
+    def run_server(server: Any) -> None:
+        servers.append(server)
+        server.started = True
+
+    monkeypatch.setattr(uvicorn.Server, 'run', run_server)
     cli.main(['serve', f'{module}:asgi_app'])  # one worker: nothing to warn about
     assert 'warning' not in capsys.readouterr().err
-    assert 'workers' not in calls[-1][1]
+    assert len(calls) == 2 and servers[0].config.workers == 1
 
 
 def test_serve_workers_with_a_shared_component(
