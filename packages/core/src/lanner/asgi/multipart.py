@@ -1,9 +1,9 @@
 """Streaming ``multipart/form-data`` parsing for ASGI apps.
 
 Same wire format, limits, error descriptions and invariants as :mod:`lanner.media.multipart`
-(read its module docstring); the differences are that the form is an *async* iterable, part
-streams are :class:`lanner.asgi.reader.BufferedReader` objects, and ``data``/``text``/``media``
-are awaitables::
+(both drive the framer in ``lanner._wire.multipart``); the differences are that the form is an
+*async* iterable, part streams are :class:`lanner.asgi.reader.BufferedReader` objects, and
+``data``/``text``/``media`` are awaitables::
 
     form = await req.get_media()
     async for part in form:
@@ -19,21 +19,10 @@ from collections.abc import AsyncIterator, Awaitable
 import io
 from typing import Any
 
+from lanner._wire.multipart import MEDIA_TEXT_PLAIN, BodyPartMeta, MultipartFramer
 from lanner.asgi.reader import BufferedReader
-from lanner.errors import DelimiterError, MultipartParseError
-from lanner.media.multipart import (
-    CRLF,
-    END_MARK,
-    ERR_HEADERS,
-    ERR_STRUCTURE,
-    ERR_TOO_MANY_PARTS,
-    HEADERS_END,
-    MEDIA_TEXT_PLAIN,
-    BodyPartMeta,
-    MultipartFormHandler,
-    MultipartParseOptions,
-    parse_part_headers,
-)
+from lanner.errors import MultipartParseError
+from lanner.media.multipart import MultipartFormHandler, MultipartParseOptions
 from lanner.util.reader import DEFAULT_CHUNK_SIZE
 
 __all__ = ['BodyPart', 'MultipartForm']
@@ -163,38 +152,10 @@ class MultipartForm:
     async def _iterate_parts(self) -> AsyncIterator[BodyPart]:
         stream = self._stream
         options = self._parse_options
-        dash_boundary = b'--' + self._boundary
-        delimiter = b'\r\n' + dash_boundary
-        try:
-            await stream.pipe_until(dash_boundary, consume_delimiter=True)
-        except DelimiterError as err:
-            raise MultipartParseError(description=ERR_STRUCTURE) from err
-
-        count = 0
-        max_count = options.max_body_part_count
-        while True:
-            marker = (await stream.peek(2))[:2]
-            if marker == END_MARK:
-                return
-            if marker != CRLF:
-                raise MultipartParseError(description=ERR_STRUCTURE)
-            count += 1
-            if max_count and count > max_count:
-                raise MultipartParseError(description=ERR_TOO_MANY_PARTS)
-            try:
-                # The block starts with the CRLF that ends the delimiter line; the limit counts
-                # the header lines only (as in Falcon), hence the 2.
-                block = await stream.read_until(
-                    HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
-                )
-            except DelimiterError as err:
-                raise MultipartParseError(description=ERR_HEADERS) from err
-            headers = parse_part_headers(block)
-
-            part_stream = stream.delimit(delimiter)
-            yield BodyPart(part_stream, headers, options)
+        framer = MultipartFramer(
+            self._boundary, options.max_body_part_count, options.max_body_part_headers_size
+        )
+        while await stream._drive(framer.next_part):
+            part_stream = stream.delimit(framer.delimiter)
+            yield BodyPart(part_stream, framer.headers, options)
             part_stream._detach()
-            try:
-                await stream.pipe_until(delimiter, consume_delimiter=True)
-            except DelimiterError as err:
-                raise MultipartParseError(description=ERR_STRUCTURE) from err

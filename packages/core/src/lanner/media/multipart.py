@@ -1,26 +1,15 @@
 """Streaming ``multipart/form-data`` parsing (WSGI flavour; ASGI lives in lanner.asgi.multipart).
 
-Wire format handled (RFC 7578 / RFC 2046)::
+The wire format, the limits and their fixed error descriptions are written once, without I/O,
+in ``lanner._wire.multipart`` (read its module docstring): this module only drives that framer
+over a :class:`~lanner.util.BufferedReader` and wraps each part.
 
-    preamble (ignored) --BOUNDARY CRLF headers CRLF CRLF data
-    CRLF --BOUNDARY CRLF headers CRLF CRLF data
-    CRLF --BOUNDARY -- epilogue (ignored)
-
-Invariants and limits:
+Invariants:
 
 * The body is never buffered whole. The form is a generator over a ``BufferedReader``; each
   part's ``stream`` is a reader delimited at ``CRLF --BOUNDARY``. Advancing to the next part
   discards what the consumer left unread, chunk by chunk, so memory stays at about one chunk
   (64 KiB) plus one part's header block however large the upload is.
-* Every limit is checked before the bytes it guards are accumulated, and every violation is a
-  400 ``MultipartParseError`` with a fixed description (the titles/descriptions below are part of
-  the contract): more than ``max_body_part_count`` parts ("maximum number of form body parts
-  exceeded"); a header block over ``max_body_part_headers_size`` or cut short ("incomplete body
-  part headers"); ``get_data()`` over ``max_body_part_buffer_size`` ("body part is too large");
-  a missing/garbled delimiter or premature end ("unexpected form structure").
-* Part header lines may not contain NUL, CR or LF (header injection). Lines that are not
-  ``Name: value`` are ignored, as in Falcon; only Content-Type, Content-Disposition and
-  Content-Transfer-Encoding are kept.
 * Once the form has advanced past a part, that part's stream is detached: reading it returns
   ``b''`` instead of silently reading the next part's bytes.
 """
@@ -30,20 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 import io
 from typing import IO, TYPE_CHECKING, Any, ClassVar
-from urllib.parse import unquote_to_bytes
 
-from lanner.constants import MEDIA_JSON, MEDIA_URLENCODED
-from lanner.errors import (
-    DelimiterError,
-    HTTPInvalidHeader,
-    MultipartParseError,
+from lanner._wire.multipart import (
+    MEDIA_TEXT_PLAIN,
+    BodyPartMeta,
+    MultipartFramer,
+    parse_boundary,
 )
+from lanner.constants import MEDIA_JSON, MEDIA_URLENCODED
+from lanner.errors import MultipartParseError
 from lanner.media.base import AsyncReadableStream, BaseHandler
 from lanner.media.handlers import Handlers
 from lanner.media.json import JSONHandler
 from lanner.media.urlencoded import URLEncodedFormHandler
-from lanner.util.mediatypes import parse_header
-from lanner.util.misc import secure_filename as _secure_filename
 from lanner.util.reader import DEFAULT_CHUNK_SIZE, BufferedReader
 
 if TYPE_CHECKING:
@@ -56,22 +44,6 @@ __all__ = [
     'MultipartParseError',
     'MultipartParseOptions',
 ]
-
-MEDIA_TEXT_PLAIN = 'text/plain'
-_KEPT_HEADERS = frozenset([b'content-type', b'content-disposition', b'content-transfer-encoding'])
-_FORBIDDEN_HEADER_BYTES = (b'\x00', b'\r', b'\n')
-HEADERS_END = b'\r\n\r\n'
-CRLF = b'\r\n'
-END_MARK = b'--'
-
-# Fixed error descriptions (they are matched by clients and tests; keep them stable).
-ERR_STRUCTURE = 'unexpected form structure'
-ERR_HEADERS = 'incomplete body part headers'
-ERR_HEADER_LINE = 'invalid body part header line (expected "Name: value")'
-ERR_TOO_MANY_PARTS = 'maximum number of form body parts exceeded'
-ERR_PART_TOO_LARGE = 'body part is too large'
-ERR_TRANSFER_ENCODING = 'the deprecated Content-Transfer-Encoding header field is unsupported'
-ERR_NO_FILENAME = 'the body part has no filename'
 
 
 class MultipartParseOptions:
@@ -112,156 +84,6 @@ class MultipartParseOptions:
         self.media_handlers = Handlers(
             {MEDIA_JSON: JSONHandler(), MEDIA_URLENCODED: URLEncodedFormHandler()}
         )
-
-
-# ------------------------------------------------------------------------------------------
-# Pieces shared with lanner.asgi.multipart (plain names, not in __all__: they are not API; they
-# move to a private module when the two flavours share one I/O-free multipart framer)
-# ------------------------------------------------------------------------------------------
-
-
-def _decode_header_value(raw: bytes) -> str:
-    # Browsers send non-ASCII filenames as raw UTF-8; anything else is kept byte-for-byte.
-    try:
-        return raw.decode('utf-8')
-    except UnicodeDecodeError:
-        return raw.decode('latin-1')
-
-
-def parse_part_headers(block: bytes) -> dict[bytes, str]:
-    """Parse one part's header block (as read after ``--BOUNDARY``, without the final CRLFCRLF).
-
-    The block is either empty (``--BOUNDARY CRLF CRLF``: a part with no headers) or starts with
-    the CRLF that ends the delimiter line.
-    """
-    headers: dict[bytes, str] = {}
-    if not block:
-        return headers
-    if not block.startswith(CRLF):
-        raise MultipartParseError(description=ERR_STRUCTURE)
-    for line in block[2:].split(CRLF):
-        if any(forbidden in line for forbidden in _FORBIDDEN_HEADER_BYTES):
-            raise MultipartParseError(description=ERR_HEADER_LINE)
-        name, sep, value = line.partition(b': ')
-        if not sep:
-            # Not a header field (RFC 7578 section 4.8: other content is ignored), as in Falcon.
-            continue
-        name = name.strip().lower()
-        if name in _KEPT_HEADERS:
-            headers[name] = _decode_header_value(value.strip())
-    encoding = headers.get(b'content-transfer-encoding')
-    if encoding is not None and encoding.lower() != 'binary':
-        raise MultipartParseError(description=ERR_TRANSFER_ENCODING)
-    return headers
-
-
-def _parse_boundary(content_type: str | None) -> bytes:
-    """Extract and validate the boundary parameter of a multipart Content-Type."""
-    params: dict[str, str] = parse_header(content_type or '')[1]
-    boundary = params.get('boundary')
-    if not boundary:
-        raise HTTPInvalidHeader(f'No boundary specifier found in {content_type!r}', 'Content-Type')
-    boundary = boundary.rstrip()
-    if not 1 <= len(boundary) <= 70:
-        raise HTTPInvalidHeader(
-            'The multipart boundary must be 1 to 70 characters long (RFC 2046).',
-            'Content-Type',
-        )
-    try:
-        return boundary.encode('ascii')
-    except UnicodeEncodeError:
-        raise HTTPInvalidHeader(
-            'The multipart boundary must consist of ASCII characters (RFC 2046).',
-            'Content-Type',
-        ) from None
-
-
-class BodyPartMeta:
-    """Header-derived properties shared by the WSGI and ASGI body parts."""
-
-    _headers: dict[bytes, str]
-    _parse_options: MultipartParseOptions
-    _disposition_params: dict[str, str] | None = None
-    _filename: str | None = None
-    _filename_parsed: bool = False
-
-    @property
-    def content_type(self) -> str:
-        """The part's Content-Type (default ``text/plain``)."""
-        return self._headers.get(b'content-type', MEDIA_TEXT_PLAIN)
-
-    @property
-    def _disposition(self) -> dict[str, str]:
-        params = self._disposition_params
-        if params is None:
-            raw = self._headers.get(b'content-disposition')
-            params = parse_header(raw)[1] if raw else {}
-            self._disposition_params = params
-        return params
-
-    @property
-    def name(self) -> str | None:
-        """The ``name`` parameter of Content-Disposition, or None."""
-        return self._disposition.get('name')
-
-    @property
-    def filename(self) -> str | None:
-        """The client's file name: RFC 5987 ``filename*`` wins over ``filename``; else None."""
-        if not self._filename_parsed:
-            params = self._disposition
-            extended = params.get('filename*')
-            if extended is not None:
-                self._filename = _decode_rfc5987(extended)
-            else:
-                self._filename = params.get('filename')
-            self._filename_parsed = True
-        return self._filename
-
-    @property
-    def secure_filename(self) -> str:
-        """:attr:`filename` made safe for the local file system (see ``secure_filename``).
-
-        Raises:
-            MultipartParseError: The part has no (or an empty) filename.
-        """
-        filename = self.filename
-        try:
-            return _secure_filename(
-                filename or '', max_length=self._parse_options.max_secure_filename_length
-            )
-        except ValueError as err:
-            raise MultipartParseError(description=ERR_NO_FILENAME) from err
-
-    def _text_charset(self) -> str | None:
-        """The charset to decode ``text/plain`` data with, or None for other media types."""
-        media_type, params = parse_header(self.content_type)
-        if media_type != MEDIA_TEXT_PLAIN:
-            return None
-        charset: str = params.get('charset') or self._parse_options.default_charset
-        return charset
-
-    def _decode_text(self, data: bytes, charset: str) -> str:
-        try:
-            return data.decode(charset)
-        except (LookupError, ValueError) as err:
-            raise MultipartParseError(description=f'invalid text or charset: {charset}') from err
-
-    def _check_data_size(self, data: bytes) -> bytes:
-        if len(data) > self._parse_options.max_body_part_buffer_size:
-            raise MultipartParseError(description=ERR_PART_TOO_LARGE)
-        return data
-
-
-def _decode_rfc5987(value: str) -> str:
-    """Decode ``charset'language'percent-encoded`` (RFC 5987 ext-value)."""
-    charset, sep1, rest = value.partition("'")
-    _language, sep2, encoded = rest.partition("'")
-    if not (sep1 and sep2):
-        raise MultipartParseError(description='invalid filename* parameter (RFC 5987)')
-    try:
-        return unquote_to_bytes(encoded).decode(charset or 'utf-8')
-    except (LookupError, ValueError) as err:
-        raise MultipartParseError(description=f'invalid text or charset: {charset}') from err
 
 
 # ------------------------------------------------------------------------------------------
@@ -379,41 +201,13 @@ class MultipartForm:
     def _iterate_parts(self) -> Iterator[BodyPart]:
         stream = self._stream
         options = self._parse_options
-        dash_boundary = b'--' + self._boundary
-        delimiter = b'\r\n' + dash_boundary
-        try:
-            stream.pipe_until(dash_boundary, consume_delimiter=True)
-        except DelimiterError as err:
-            raise MultipartParseError(description=ERR_STRUCTURE) from err
-
-        count = 0
-        max_count = options.max_body_part_count
-        while True:
-            marker = stream.peek(2)[:2]
-            if marker == END_MARK:
-                return
-            if marker != CRLF:
-                raise MultipartParseError(description=ERR_STRUCTURE)
-            count += 1
-            if max_count and count > max_count:
-                raise MultipartParseError(description=ERR_TOO_MANY_PARTS)
-            try:
-                # The block starts with the CRLF that ends the delimiter line; the limit counts
-                # the header lines only (as in Falcon), hence the 2.
-                block = stream.read_until(
-                    HEADERS_END, options.max_body_part_headers_size + 2, consume_delimiter=True
-                )
-            except DelimiterError as err:
-                raise MultipartParseError(description=ERR_HEADERS) from err
-            headers = parse_part_headers(block)
-
-            part_stream = stream.delimit(delimiter)
-            yield BodyPart(part_stream, headers, options)
+        framer = MultipartFramer(
+            self._boundary, options.max_body_part_count, options.max_body_part_headers_size
+        )
+        while stream._drive(framer.next_part):
+            part_stream = stream.delimit(framer.delimiter)
+            yield BodyPart(part_stream, framer.headers, options)
             part_stream._detach()
-            try:
-                stream.pipe_until(delimiter, consume_delimiter=True)
-            except DelimiterError as err:
-                raise MultipartParseError(description=ERR_STRUCTURE) from err
 
 
 class MultipartFormHandler(BaseHandler):
@@ -456,7 +250,7 @@ class MultipartFormHandler(BaseHandler):
         Raises:
             HTTPInvalidHeader: The Content-Type has no valid ``boundary`` parameter.
         """
-        boundary = _parse_boundary(content_type)
+        boundary = parse_boundary(content_type)
         return MultipartForm(stream, boundary, content_length, self.parse_options)
 
     async def deserialize_async(
@@ -469,5 +263,5 @@ class MultipartFormHandler(BaseHandler):
         # Local import: only ASGI apps need the async form.
         from lanner.asgi.multipart import MultipartForm as AsyncForm
 
-        boundary = _parse_boundary(content_type)
+        boundary = parse_boundary(content_type)
         return AsyncForm(stream, boundary, content_length, self.parse_options)
