@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic
 from lanner import app_helpers, constants, responders, status_codes
 from lanner._app_errors import ErrorHandlingMixin, check_wsgi_framing
 from lanner._header_limits import check_wsgi_headers
+from lanner._wire.framing import BODILESS_LINES, NO_CONTENT_TYPE_LINES
 from lanner.app_helpers import (
     MiddlewareStacks,
     default_serialize_error,
@@ -66,10 +67,6 @@ __all__ = ('API', 'App')
 
 # Status lines WSGI treats as bodiless (Falcon compares the rendered line, not the code).
 _KNOWN_STATUS_LINES = frozenset(getattr(status_codes, name) for name in status_codes.__all__)
-_BODILESS_LINES = frozenset(
-    ('100 Continue', '101 Switching Protocols', '204 No Content', '304 Not Modified')
-)
-_NO_CONTENT_TYPE_LINES = frozenset(('204 No Content', '304 Not Modified'))
 
 # Names that make an object look like one middleware component rather than an iterable of them.
 _COMPONENT_METHODS = (
@@ -657,8 +654,8 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
                 status = code_to_http_status(status)
             headers = resp._headers
             default_type: str | None = self.resp_options.default_media_type
-            if req.method == 'HEAD' or status in _BODILESS_LINES:
-                if status in _NO_CONTENT_TYPE_LINES:
+            if req.method == 'HEAD' or status in BODILESS_LINES:
+                if status in NO_CONTENT_TYPE_LINES:
                     default_type = None
                 elif (
                     length is not None and req.method == 'HEAD' and 'content-length' not in headers

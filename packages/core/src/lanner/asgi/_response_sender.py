@@ -28,6 +28,7 @@ from inspect import isasyncgenfunction, isawaitable
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from lanner._wire.framing import BODILESS_CODES, NO_CONTENT_TYPE_CODES
 from lanner.errors import UnsafeValueError
 
 if TYPE_CHECKING:
@@ -39,11 +40,9 @@ __all__ = ('BODILESS_CODES', 'NEEDS_AWAIT', 'ResponseSenderMixin')
 
 _logger = logging.getLogger('lanner')
 
-BODILESS_CODES = frozenset((100, 101, 204, 304))
 
 # Returned by Response._render_body_sync when the media handler must be awaited.
 NEEDS_AWAIT: Any = object()
-_NO_CONTENT_TYPE_CODES = frozenset((204, 304))
 
 
 class ResponseSenderMixin:
@@ -102,7 +101,7 @@ class ResponseSenderMixin:
 
                     await _sse.discard(resp)
                     sse = None
-                if status_code in _NO_CONTENT_TYPE_CODES:
+                if status_code in NO_CONTENT_TYPE_CODES:
                     default_type = None
                 elif is_head and not was_sse and 'content-length' not in headers:
                     if data is not None:
