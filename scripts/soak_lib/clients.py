@@ -242,19 +242,27 @@ async def abandon(port: int, path: str, read_body: bool) -> None:
 # Large transfers (figure 7)
 
 
-async def upload(port: int, seed: str, size: int) -> tuple[dict[str, Any], str]:
-    """POST ``size`` bytes; return the server's answer and the SHA-256 computed here."""
+async def upload(
+    port: int, seed: str, size: int, chunked: bool = False
+) -> tuple[dict[str, Any], str]:
+    """POST ``size`` bytes; return the server's answer and the SHA-256 computed here.
+
+    ``chunked``: sent with ``Transfer-Encoding: chunked`` (one chunk per block) and no length.
+    """
     reader, writer = await asyncio.open_connection(HOST, port)
     digest = hashlib.sha256()
+    framing = 'Transfer-Encoding: chunked' if chunked else f'Content-Length: {size}'
     try:
         writer.write(
             f'POST /upload HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/octet-stream\r\n'
-            f'Content-Length: {size}\r\nConnection: close\r\n\r\n'.encode()
+            f'{framing}\r\nConnection: close\r\n\r\n'.encode()
         )
         for data in blocks(seed, size):
             digest.update(data)
-            writer.write(data)
+            writer.write(b'%x\r\n%s\r\n' % (len(data), data) if chunked else data)
             await writer.drain()
+        if chunked:
+            writer.write(b'0\r\n\r\n')
         status, head = await read_head(reader, timeout=120)
         length = int(header(head, 'content-length') or 0)
         body = await asyncio.wait_for(reader.readexactly(length), 30)

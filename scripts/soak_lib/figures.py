@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from soak_lib import clients, load
+from soak_lib import clients, load, shutdown
 from soak_lib.data import sha256_of
 from soak_lib.servers import Server
 
@@ -48,6 +48,7 @@ class Sizes:
     slow_clients: int = 500
     slow_seconds: float = 60.0
     transfer_bytes: int = 100 * MIB
+    shutdown_streams: int = 200
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -63,6 +64,7 @@ class Sizes:
             abandoned=20,
             slow_clients=100,
             slow_seconds=10.0,
+            shutdown_streams=20,
         )
 
 
@@ -538,20 +540,72 @@ def figure_7(server: Server, sizes: Sizes, log: Callable[[str], None]) -> Figure
     with RSSSampler(server) as down_rss:
         received, remote = asyncio.run(clients.download(server.port, 'fig7-down', size))
     download_ok = received == size and remote == sha256_of('fig7-down', size)
+    # The same upload chunked (Transfer-Encoding, no Content-Length): never read as empty.
+    with RSSSampler(server) as chunked_rss:
+        chunked, chunked_local = asyncio.run(
+            clients.upload(server.port, 'fig7-chunked', size, chunked=True)
+        )
+    chunked_ok = chunked['size'] == size and chunked['sha256'] == chunked_local
     passed = (
         upload_ok
         and download_ok
+        and chunked_ok
         and up_rss.growth_kib < 64 * 1024
         and down_rss.growth_kib < 64 * 1024
+        and chunked_rss.growth_kib < 64 * 1024
     )
     mib = size / MIB
     return Figure(
         7,
-        f'{mib:.0f} MiB upload and {mib:.0f} MiB download',
+        f'{mib:.0f} MiB upload (sized and chunked) and {mib:.0f} MiB download',
         f'upload SHA-256 {"matches" if upload_ok else "DIFFERS"}, RSS growth '
-        f'{_mib(up_rss.growth_kib)}; download SHA-256 {"matches" if download_ok else "DIFFERS"}, '
+        f'{_mib(up_rss.growth_kib)}; chunked upload {chunked["size"]:,} bytes, SHA-256 '
+        f'{"matches" if chunked_ok else "DIFFERS"}, RSS growth {_mib(chunked_rss.growth_kib)}; '
+        f'download SHA-256 {"matches" if download_ok else "DIFFERS"}, '
         f'RSS growth {_mib(down_rss.growth_kib)}',
         'SHA-256 kept; RSS growth < 64 MiB',
         passed,
-        {'upload': answer, 'download_bytes': received},
+        {'upload': answer, 'chunked_upload': chunked, 'download_bytes': received},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Shutdown under load
+
+SHUTDOWN_GRACE = 20.0
+
+
+def figure_8(server: Server, sizes: Sizes, log: Callable[[str], None]) -> Figure:
+    """``server`` is ``lanner serve examples.app:app`` (graceful timeout SHUTDOWN_GRACE)."""
+    count = sizes.shutdown_streams
+    result = asyncio.run(
+        shutdown.run(server.proc, server.port, sse=count, websockets=count, grace=SHUTDOWN_GRACE)
+    )
+    log_text = server.log_path.read_text('utf-8', 'replace')
+    nothing_cancelled = 'timeout graceful shutdown exceeded' not in log_text
+    passed = (
+        result.sse_complete == count
+        and sum(result.ws_close_codes.values()) == count
+        and result.ws_without_close_frame == 0
+        and set(result.ws_close_codes) <= {'1001', '1012'}
+        and all(status == 201 for status in result.upload_statuses)
+        and result.load_broken == 0
+        and result.exited_after < SHUTDOWN_GRACE / 2
+        and nothing_cancelled
+    )
+    codes = ', '.join(f'{n} x {code}' for code, n in sorted(result.ws_close_codes.items()))
+    return Figure(
+        8,
+        f'SIGTERM with {count} SSE streams, {count} WebSockets, uploads and HTTP load in flight '
+        '(lanner serve examples.app:app)',
+        f'exit {result.exited_after:.2f} s after SIGTERM (graceful timeout '
+        f'{SHUTDOWN_GRACE:.0f} s){"" if nothing_cancelled else ", tasks cancelled"}; SSE: '
+        f'{result.sse_complete} ended cleanly, {result.sse_cut} cut; WebSockets: {codes}, '
+        f'{result.ws_without_close_frame} without a close frame; uploads in flight '
+        f'{result.upload_statuses}; HTTP load {result.load_answered} answered, '
+        f'{result.load_broken} cut or 5xx',
+        'every SSE body complete, every WebSocket a close frame (1001/1012), uploads 201, '
+        'nothing cut, exit < half the graceful timeout',
+        passed,
+        result.__dict__,
     )

@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))  # scripts/, so `soak_lib` imports when run
 
 from soak_lib import figures, servers  # noqa: E402
 
-FIGURES = (1, 2, 3, 4, 5, 6, 7)
+FIGURES = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def log(message: str) -> None:
@@ -125,6 +125,12 @@ def run(
             log('figure 5 ...')
             results.append(figures.figure_5(streams, sizes, log))
             stop(streams)
+        if 8 in selected:
+            # Ends with the server: SIGTERM is the measurement.
+            serve = start('lanner-serve', 'examples.app:app', lanner_serve=figures.SHUTDOWN_GRACE)
+            log('figure 8 ...')
+            results.append(figures.figure_8(serve, sizes, log))
+            stop(serve)
     finally:
         for server in list(started):
             server.stop()
@@ -167,7 +173,7 @@ def main() -> int:
     selected = {int(x) for x in args.only.split(',') if x.strip()} or set(FIGURES)
     unknown = selected - set(FIGURES)
     if unknown:
-        parser.error(f'unknown figure(s): {sorted(unknown)}; choose from 1-7')
+        parser.error(f'unknown figure(s): {sorted(unknown)}; choose from 1-8')
     _raise_fd_limit()
     log_dir = args.logs or Path(tempfile.mkdtemp(prefix='lanner-soak-'))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -143,8 +143,13 @@ def start(
     env: dict[str, str] | None = None,
     ready_path: str = '/notes?limit=1',
     timeout: float = 30.0,
+    lanner_serve: float | None = None,
 ) -> Server:
-    """Start ``python -m uvicorn target`` serving on an inherited socket; wait until ready."""
+    """Start ``python -m uvicorn target`` serving on an inherited socket; wait until ready.
+
+    ``lanner_serve``: run ``lanner serve`` instead (lanner's entry point, which binds the port
+    itself, so the socket is released first) with this graceful timeout in seconds.
+    """
     sock = _listening_socket()
     port = sock.getsockname()[1]
     command = [
@@ -158,6 +163,12 @@ def start(
         # the two environments, the frameworks would run on different servers.
         '--http', 'h11', '--loop', 'asyncio',
     ]  # fmt: skip
+    if lanner_serve is not None:
+        command = [
+            python, '-m', 'lanner.cli', 'serve', target, '--port', str(port),
+            '--graceful-timeout', str(lanner_serve),
+        ]  # fmt: skip
+        sock.close()
     child_env = dict(os.environ)
     child_env['PYTHONPATH'] = os.pathsep.join([str(ROOT), str(SCRIPTS)])
     child_env.update(env or {})
@@ -167,7 +178,7 @@ def start(
         command,
         stdout=log_file,
         stderr=subprocess.STDOUT,
-        pass_fds=(sock.fileno(),),
+        pass_fds=() if lanner_serve is not None else (sock.fileno(),),
         cwd=str(ROOT),
         env=child_env,
     )
