@@ -109,7 +109,15 @@ def test_asgi_headers_from_scope_odd_lists() -> None:
 
 def test_huge_header_values_are_handled(asgi: bool) -> None:
     big = 'x' * 200_000
-    req = make_request(asgi, headers={'X-Big': big, 'Content-Length': '9' * 5000})
+    # Over the default max_header_bytes: WSGI refuses the value when it is read (ASGI refused
+    # the request in the App's loop, which a bare request does not go through).
+    if not asgi:
+        req = make_request(asgi, headers={'X-Big': big})
+        with pytest.raises(errors.HTTPRequestHeaderFieldsTooLarge):
+            req.get_header('X-Big')
+    options = lanner.RequestOptions()
+    options.max_header_bytes = None
+    req = make_request(asgi, headers={'X-Big': big, 'Content-Length': '9' * 5000}, options=options)
     assert req.get_header('X-Big') == big
     with pytest.raises(errors.HTTPInvalidHeader):
         req.content_length  # noqa: B018

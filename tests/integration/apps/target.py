@@ -8,7 +8,9 @@ finished and nothing leaked. Every loop here is bounded in iterations and in tim
 
 Routes (both flavours unless marked ASGI):
 
-* ``GET /health``: ``ok``. ``GET /_stats``: counters, open fds, asyncio tasks (ASGI) or threads.
+* ``GET /health``: ``ok``. ``GET /headers``: the number of request header fields (reads
+  ``req.headers``, as real apps and middleware do). ``GET /_stats``: counters, open fds,
+  asyncio tasks (ASGI) or threads.
 * ``GET /items/{item_id:int}?limit=``: typed path and query parameters.
 * ``POST /echo``: ``get_media()`` echoed back. ``POST /form``: names and sizes of the form's
   fields or parts. ``POST /upload``: SHA-256 and size of the body.
@@ -198,6 +200,11 @@ class AsyncHealth:
     async def on_get(self, req: Any, resp: Any) -> None:
         resp.text = 'ok'
         resp.content_type = lanner.MEDIA_TEXT
+
+
+class AsyncHeaders:
+    async def on_get(self, req: Any, resp: Any) -> None:
+        resp.media = {'fields': len(req.headers)}
 
 
 class AsyncStats:
@@ -392,6 +399,7 @@ class Lifespan:
 def build_asgi() -> lanner.asgi.App:
     app = lanner.asgi.App(middleware=[Lifespan()])
     app.add_route('/health', AsyncHealth())
+    app.add_route('/headers', AsyncHeaders())
     app.add_route('/_stats', AsyncStats())
     app.add_route('/items/{item_id:int}', AsyncItems())
     app.add_route('/echo', AsyncEcho())
@@ -418,6 +426,11 @@ class SyncHealth:
     def on_get(self, req: Any, resp: Any) -> None:
         resp.text = 'ok'
         resp.content_type = lanner.MEDIA_TEXT
+
+
+class SyncHeaders:
+    def on_get(self, req: Any, resp: Any) -> None:
+        resp.media = {'fields': len(req.headers)}
 
 
 class SyncStats:
@@ -539,6 +552,7 @@ class SyncFail:
 def build_wsgi() -> WSGIApp:
     app = WSGIApp()
     app.add_route('/health', SyncHealth())
+    app.add_route('/headers', SyncHeaders())
     app.add_route('/_stats', SyncStats())
     app.add_route('/items/{item_id:int}', SyncItems())
     app.add_route('/echo', SyncEcho())

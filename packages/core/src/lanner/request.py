@@ -30,6 +30,8 @@ from lanner._header_limits import (
     DEFAULT_MAX_HEADER_COUNT,
     NO_LIMIT,
     check_header_limit,
+    header_value_too_large,
+    headers_too_large,
 )
 from lanner._memo import LAZY_CONTEXT, memoized
 from lanner._request_headers import TypedHeadersMixin
@@ -276,24 +278,42 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
     # Raw header access. These three are the only header primitives the ASGI request overrides.
     # ------------------------------------------------------------------------------------------
 
+    # The WSGI byte limit (RequestOptions.max_header_bytes, lanner._header_limits) is checked
+    # here, where values are read, not on every request: one comparison per value read, and
+    # the total summed while req.headers iterates the environ anyway.
+
     def _raw_header(self, wsgi_key: str, lower_name: str) -> str | None:
         # Empty values count as missing, as in Falcon (CGI servers set CONTENT_TYPE='' freely).
-        return self.env.get(wsgi_key) or None
+        value = self.env.get(wsgi_key)
+        if value and len(value) > self.options._max_header_bytes:
+            header_value_too_large(lower_name, len(value), self.options._max_header_bytes)
+        return value or None
 
     @memoized
     def headers(self) -> dict[str, str]:
-        """All request headers, names upper-case with dashes (``'X-FOO'``); treat as read-only."""
+        """All request headers, names upper-case with dashes (``'X-FOO'``); treat as read-only.
+
+        431 when the fields total more than ``RequestOptions.max_header_bytes`` (names without
+        ``HTTP_``, plus values).
+        """
         env = self.env
         headers: dict[str, str] = {}
+        size = 0
         for key, value in env.items():
             if key.startswith('HTTP_'):
-                headers[key[5:].replace('_', '-')] = value
+                name = key[5:]
+                headers[name.replace('_', '-')] = value
+                size += len(name) + len(value)
         content_type = env.get('CONTENT_TYPE')
         if content_type:
             headers['CONTENT-TYPE'] = content_type
+            size += 12 + len(content_type)
         content_length = env.get('CONTENT_LENGTH')
         if content_length:
             headers['CONTENT-LENGTH'] = content_length
+            size += 14 + len(content_length)
+        if size > self.options._max_header_bytes:
+            headers_too_large(0, size, NO_LIMIT, self.options._max_header_bytes)
         return headers
 
     @memoized
@@ -315,7 +335,10 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
         value = self.env.get(key)
         # CGI-style servers set CONTENT_TYPE/CONTENT_LENGTH to '' when absent.
         if value is not None and (value or key[0] == 'H'):
-            return str(value)
+            value = str(value)
+            if len(value) > self.options._max_header_bytes:
+                header_value_too_large(name, len(value), self.options._max_header_bytes)
+            return value
         if required:
             raise HTTPMissingHeader(name)
         return default
