@@ -44,6 +44,7 @@ from lanner.app_helpers import (
     prepare_middleware_ws,
     wrap_non_coroutines,
 )
+from lanner.asgi import _ws_flow
 from lanner.asgi._response_sender import BODILESS_CODES, NEEDS_AWAIT, ResponseSenderMixin
 from lanner.asgi._shutdown import OpenStreams
 from lanner.asgi.request import Request
@@ -65,6 +66,7 @@ from lanner.http_status import HTTPStatus
 if TYPE_CHECKING:
     from typing_extensions import TypeVar  # PEP 696 defaults; only type checkers read this
 
+    from lanner.asgi._ws_flow import ConnectionFactory
     from lanner.typing import ASGIReceive, ASGISend, ErrorHandler, Scope
 
     _ReqT = TypeVar('_ReqT', bound=Request, default=Request)
@@ -131,6 +133,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         '_open_streams',
         '_shutdown_mw',
         '_startup_mw',
+        '_ws_dispatch',
         '_ws_factory',
         '_ws_handlers',
         'ws_options',
@@ -138,13 +141,22 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.ws_options = WebSocketOptions()
-        self._ws_factory: Callable[..., Any] | None = None
+        self._ws_factory: ConnectionFactory | None = None
         # Error handlers that declare a ``ws`` parameter (decided once, at registration), keyed
         # by identity: the registry hands back the very object that was registered.
         self._ws_handlers: dict[int, Any] = {}
         # Streamed responses and WebSocket handlers in flight, for the lifespan shutdown.
         self._open_streams = OpenStreams()
         super().__init__(*args, **kwargs)
+        # What the WebSocket flow needs that never changes, bound once (lanner.asgi._ws_flow).
+        self._ws_dispatch = _ws_flow.WebSocketDispatch(
+            request_type=self._request_type,
+            find_route=self._router_search,
+            bad_request=self._default_responder_bad_request,
+            path_not_found=self._default_responder_path_not_found,
+            handle_exception=self._handle_exception,
+            connection_factory=self._resolve_ws_factory,
+        )
 
     def _prepare_middleware(
         self, middleware: Iterable[object] | None = None, independent_middleware: bool = False
@@ -221,7 +233,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
             self._ws_handlers[id(handler)] = handler
         return handler
 
-    def _resolve_ws_factory(self) -> Callable[..., Any]:
+    def _resolve_ws_factory(self) -> ConnectionFactory:
         if self._ws_factory is None:
             from lanner._members import import_member
 
@@ -648,12 +660,20 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
     async def _handle_websocket(
         self, spec_version: str, scope: Scope, receive: ASGIReceive, send: ASGISend
     ) -> None:
-        from lanner.asgi import _ws_flow
-
         streams = self._open_streams
         task = streams.add(False)
         try:
-            await _ws_flow.handle(self, spec_version, scope, receive, send)
+            await _ws_flow.handle(
+                self._ws_dispatch,
+                spec_version,
+                scope,
+                receive,
+                send,
+                ws_options=self.ws_options,
+                req_options=self.req_options,
+                middleware=self._middleware_ws,
+                fallback_routes=self._fallback_routes,
+            )
         finally:
             streams.discard(task)
 
