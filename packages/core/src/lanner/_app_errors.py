@@ -1,14 +1,14 @@
 """Error handling for the Apps: handler registration, lookup and the default handlers.
 
 :class:`ErrorHandlingMixin` is a base of :class:`lanner.App` (and so of
-:class:`lanner.asgi.App`, which overrides the handlers and ``_handle_exception`` with ``async``
-flavours that also take ``ws``). It holds ``add_error_handler`` and ``set_error_serializer``, the
-MRO lookup of a handler (``_find_error_handler``), the default handlers for ``Exception``,
-``HTTPError``, ``HTTPStatus`` and ``UnsafeValueError``, and the composition of an error response
-(``_compose_*``), and the error reporter (``set_error_reporter``, ``_report``). The request loops
-live in :mod:`lanner.app` and :mod:`lanner.asgi.app`; the attributes used here
-(``_error_handlers``, ``_error_handler_cache``, ``_serialize_error``, ``_report_error``) are slots
-of :class:`lanner.App`.
+:class:`lanner.asgi.App`, which overrides the default handlers with ``async`` flavours that also
+take ``ws``, and has its own ``_handle_exception_async``). It holds ``add_error_handler`` and
+``set_error_serializer``, the MRO lookup of a handler (``_find_error_handler``), the default
+handlers for ``Exception``, ``HTTPError``, ``HTTPStatus`` and ``UnsafeValueError``, and the
+composition of an error response (``_compose_*``), and the error reporter
+(``set_error_reporter``, ``_report``). The request loops live in :mod:`lanner.app` and
+:mod:`lanner.asgi.app`; the attributes used here (``_error_handlers``, ``_error_handler_cache``,
+``_serialize_error``, ``_report_error``) are slots of :class:`lanner.App`.
 
 Invariants:
 - Error handlers are looked up along the exception's MRO; the latest registration for a class
@@ -26,7 +26,7 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 import logging
 import traceback
 from typing import TYPE_CHECKING, Any
@@ -350,20 +350,34 @@ class ErrorHandlingMixin:
             resp.set_headers(error.headers)
         self._serialize_error(req, resp, error)
 
-    def _http_status_handler(self, req: Any, resp: Any, status: HTTPStatus, params: Any) -> None:
+    # The default handlers. They are called through the registry only, so their result is
+    # ignored; it is declared as either flavour's (None here; lanner.asgi.App overrides them with
+    # coroutine functions that also take ``ws``).
+
+    def _http_status_handler(
+        self, req: Any, resp: Any, status: HTTPStatus, params: Any
+    ) -> Awaitable[None] | None:
         self._compose_status_response(req, resp, status)
+        return None
 
-    def _http_error_handler(self, req: Any, resp: Any, error: HTTPError, params: Any) -> None:
+    def _http_error_handler(
+        self, req: Any, resp: Any, error: HTTPError, params: Any
+    ) -> Awaitable[None] | None:
         self._compose_error_response(req, resp, error)
+        return None
 
-    def _python_error_handler(self, req: Any, resp: Any, error: Exception, params: Any) -> None:
+    def _python_error_handler(
+        self, req: Any, resp: Any, error: Exception, params: Any
+    ) -> Awaitable[None] | None:
         req.log_error(''.join(traceback.format_exception(type(error), error, error.__traceback__)))
         self._compose_error_response(req, resp, HTTPInternalServerError())
+        return None
 
     def _unsafe_value_handler(
         self, req: Any, resp: Any, error: UnsafeValueError, params: Any
-    ) -> None:
+    ) -> Awaitable[None] | None:
         self._compose_error_response(req, resp, unsafe_value_refused(req, error))
+        return None
 
 
 def _adapt_legacy_handler(handler: ErrorHandler) -> ErrorHandler:

@@ -5,7 +5,7 @@ else comes here through ``_send_response``: bodies that must be awaited, streams
 bodiless statuses, apps with ``process_teardown`` middleware, and any failure on the fast path
 (rendering and header computation are repeatable, so this path starts over). It is
 :class:`ResponseSenderMixin`, a base of :class:`lanner.asgi.App`; it relies on the App's
-``_handle_exception``, ``_log_exception``, ``_schedule_callbacks``, ``resp_options`` and
+``_handle_exception_async``, ``_log_exception``, ``_schedule_callbacks``, ``resp_options`` and
 ``_STREAM_BLOCK_SIZE``.
 
 Invariants (see also :mod:`lanner.asgi.app`):
@@ -56,7 +56,7 @@ class ResponseSenderMixin:
         _open_streams: OpenStreams
         resp_options: ResponseOptions
 
-        async def _handle_exception(
+        async def _handle_exception_async(
             self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], ws: Any = None
         ) -> bool: ...
 
@@ -80,7 +80,7 @@ class ResponseSenderMixin:
                 data = await resp.render_body()
             except Exception as ex:
                 await self._close_stream_quietly(resp.stream)
-                if not await self._handle_exception(req, resp, ex, params):
+                if not await self._handle_exception_async(req, resp, ex, params):
                     raise
                 data = b''  # the error's status and headers, with an empty body (as Falcon)
             else:
@@ -251,7 +251,7 @@ class ResponseSenderMixin:
                     await aclose()
                 except Exception:
                     pass
-            if not await self._handle_exception(req, resp, ex, params):
+            if not await self._handle_exception_async(req, resp, ex, params):
                 raise
             resp._headers['content-length'] = '0'
             try:

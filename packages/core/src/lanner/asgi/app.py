@@ -154,7 +154,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
             find_route=self._router_search,
             bad_request=self._default_responder_bad_request,
             path_not_found=self._default_responder_path_not_found,
-            handle_exception=self._handle_exception,
+            handle_exception=self._handle_exception_async,
             connection_factory=self._resolve_ws_factory,
         )
 
@@ -243,10 +243,14 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
 
     # ------------------------------------------------------------------ errors
 
-    async def _handle_exception(  # type: ignore[override]
+    async def _handle_exception_async(
         self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], ws: Any = None
     ) -> bool:
-        """The async :meth:`lanner.App._handle_exception`; ``resp`` is None for a WebSocket."""
+        """The async :meth:`lanner.App._handle_exception`; ``resp`` is None for a WebSocket.
+
+        Named apart from the sync method (which this App inherits and never calls) so that
+        neither signature has to pretend to be the other's.
+        """
         handler = self._find_error_handler(ex)
         if handler is None:
             self._report(req, ex, params, False)
@@ -292,7 +296,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         if ws is not None and not ws.closed:
             await ws.close(code)
 
-    async def _http_status_handler(  # type: ignore[override]
+    async def _http_status_handler(
         self, req: Any, resp: Any, status: HTTPStatus, params: Any, ws: Any = None
     ) -> None:
         if resp is not None:
@@ -300,7 +304,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         else:
             await self._close_ws(ws, 3000 + status.status_code)
 
-    async def _http_error_handler(  # type: ignore[override]
+    async def _http_error_handler(
         self, req: Any, resp: Any, error: HTTPError, params: Any, ws: Any = None
     ) -> None:
         if resp is not None:
@@ -309,7 +313,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
             _logger.error('WebSocket handshake or handler failed with %s', error)
             await self._close_ws(ws, 3000 + error.status_code)
 
-    async def _python_error_handler(  # type: ignore[override]
+    async def _python_error_handler(
         self, req: Any, resp: Any, error: Exception, params: Any, ws: Any = None
     ) -> None:
         _logger.error(
@@ -320,7 +324,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         else:
             await self._close_ws(ws, self.ws_options.error_close_code)
 
-    async def _unsafe_value_handler(  # type: ignore[override]
+    async def _unsafe_value_handler(
         self, req: Any, resp: Any, error: UnsafeValueError, params: Any, ws: Any = None
     ) -> None:
         refusal = unsafe_value_refused(req, error)
@@ -339,6 +343,9 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
 
     # ------------------------------------------------------------------ entry point
 
+    # The one incompatible override left, and on purpose: lanner.asgi.App is a lanner.App (as
+    # falcon.asgi.App is a falcon.App, and tests and users rely on it), so its ASGI entry point
+    # replaces the WSGI one.
     async def __call__(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:  # type: ignore[override]
         scope_type = scope.get('type')
         if scope_type != 'http':
@@ -428,7 +435,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                 else:
                     responder, params, resource, req.uri_template = self._responder_for(req, route)
         except Exception as ex:
-            if not await self._handle_in_call(req, resp, ex, params, resource):
+            if not await self._handle_in_call_async(req, resp, ex, params, resource):
                 raise
         else:
             try:
@@ -445,14 +452,14 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
                         await responder(req, resp)
                 req_succeeded = True
             except Exception as ex:
-                if not await self._handle_in_call(req, resp, ex, params, resource):
+                if not await self._handle_in_call_async(req, resp, ex, params, resource):
                     raise
 
         for process_response in response_mw or (reversed(dependent) if dependent else ()):
             try:
                 await process_response(req, resp, resource, req_succeeded)
             except Exception as ex:
-                if not await self._handle_in_call(req, resp, ex, params, resource):
+                if not await self._handle_in_call_async(req, resp, ex, params, resource):
                     raise
                 req_succeeded = False
 
@@ -631,14 +638,14 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
             _background_tasks.add(future)
             future.add_done_callback(_log_callback_failure)
 
-    async def _handle_in_call(  # type: ignore[override]
+    async def _handle_in_call_async(
         self, req: Any, resp: Any, ex: Exception, params: dict[str, Any], resource: Any
     ) -> bool:
         """The async :meth:`lanner.App._handle_in_call` (teardown runs if the error escapes)."""
         if not self._teardown_mw:
-            return await self._handle_exception(req, resp, ex, params)
+            return await self._handle_exception_async(req, resp, ex, params)
         try:
-            handled = await self._handle_exception(req, resp, ex, params)
+            handled = await self._handle_exception_async(req, resp, ex, params)
         except BaseException:
             await self._run_teardown_async(req, resp, resource, False)
             raise
