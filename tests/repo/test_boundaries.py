@@ -285,7 +285,7 @@ def _planted(tmp_path: Path, dist: str, rel: str, source: str) -> list[Module]:
     ('check', 'dist', 'rel', 'source'),
     [
         (member_private_imports, 'sse', 'x.py', 'from lanner.asgi._sse import respond\n'),
-        (member_private_imports, 'sse', 'x.py', 'import lanner._memo\n'),
+        (member_private_imports, 'sse', 'x.py', 'import lanner._request.memo\n'),
         (member_private_imports, 'sse', 'x.py', 'from lanner.util.structures import _hidden\n'),
         (foreign_private_attributes, 'websocket', 'x.py', 'def f(app):\n    return app._router\n'),
         (foreign_private_attributes, 'sse', 'x.py', 'def f(req):\n    return getattr(req, "_x")\n'),

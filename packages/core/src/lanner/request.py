@@ -3,8 +3,8 @@
 Invariants:
 
 * ``__init__`` reads only ``REQUEST_METHOD``, ``PATH_INFO`` and ``QUERY_STRING``; every other
-  attribute is computed on first access and cached on the instance (see :mod:`lanner._memo`).
-  Nothing is parsed that the application does not ask for.
+  attribute is computed on first access and cached on the instance (see
+  :mod:`lanner._request.memo`). Nothing is parsed that the application does not ask for.
 * Header parsing errors become the documented 4xx errors (``HTTPInvalidHeader`` and friends)
   carrying Falcon's titles and descriptions; they never escape as ``ValueError`` (a 500).
 * The ASGI request (:mod:`lanner.asgi.request`) subclasses this class and overrides only the
@@ -14,8 +14,8 @@ Invariants:
 What lives where: this module holds the raw header access, URI parts, proxy headers, content
 negotiation, cookies and the body; the typed header properties (``content_type``,
 ``content_length``, dates, ETags, ``range``, ``get_header_as_*``) are the
-:class:`~lanner._request_headers.TypedHeadersMixin`, and the query string (``params``,
-``get_param*``) is the :class:`~lanner._request_params.QueryParamsMixin`.
+:class:`~lanner._request.headers.TypedHeadersMixin`, and the query string (``params``,
+``get_param*``) is the :class:`~lanner._request.params.QueryParamsMixin`.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from lanner._header_limits import (
     header_value_too_large,
     headers_too_large,
 )
-from lanner._memo import LAZY_CONTEXT, memoized
-from lanner._request_headers import TypedHeadersMixin
-from lanner._request_params import QueryParamsMixin
+from lanner._request.headers import TypedHeadersMixin
+from lanner._request.memo import LAZY_CONTEXT, memoized
+from lanner._request.params import QueryParamsMixin
 from lanner.constants import DEFAULT_MAX_BODY_SIZE, DEFAULT_MEDIA_TYPE, MEDIA_JSON
 from lanner.errors import (
     HTTPContentTooLarge,

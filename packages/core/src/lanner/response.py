@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import response_helpers as helpers
 from lanner import status_codes as _status_codes
-from lanner._memo import LAZY_CONTEXT
+from lanner._request.memo import LAZY_CONTEXT
 from lanner.constants import DEFAULT_MEDIA_TYPE, DEFAULT_STATIC_MEDIA_TYPES
 from lanner.errors import HeaderNotSupported, UnsafeValueError
 from lanner.request_helpers import UNSET as _UNSET

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from lanner import request as _request
-from lanner._memo import LAZY_CONTEXT, memoized
+from lanner._request.memo import LAZY_CONTEXT, memoized
 from lanner.asgi.stream import BoundedStream
 from lanner.constants import SINGLETON_HEADERS
 from lanner.errors import HTTPInvalidHeader, HTTPMissingHeader, MediaNotFoundError, UnsupportedError

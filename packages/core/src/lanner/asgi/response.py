@@ -7,7 +7,7 @@ from inspect import iscoroutine, iscoroutinefunction
 from typing import Any
 
 from lanner import response as _response
-from lanner._memo import LAZY_CONTEXT
+from lanner._request.memo import LAZY_CONTEXT
 from lanner.asgi._response_sender import NEEDS_AWAIT
 from lanner.request_helpers import UNSET as _UNSET
 from lanner.response import ResponseOptions

@@ -7,8 +7,8 @@ overrides; so each property is written once for both flavours.
 
 Invariants:
 
-* Nothing is parsed until asked for; the parsed properties are memoised (see
-  :mod:`lanner._memo`), the raw ones (``accept``, ``auth``...) read the header on each access.
+* Nothing is parsed until asked for; the parsed properties are memoised (see :mod:`.memo`), the
+  raw ones (``accept``, ``auth``...) read the header on each access.
 * A malformed value is a 400 ``HTTPInvalidHeader`` carrying Falcon's description; a parsing
   ``ValueError`` never escapes (it would be a 500).
 """
@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from lanner import request_helpers as helpers
-from lanner._memo import memoized
+from lanner._request.memo import memoized
 from lanner.errors import HTTPInvalidHeader
 from lanner.util.misc import http_date_to_dt
 

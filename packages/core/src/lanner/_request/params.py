@@ -21,7 +21,7 @@ from datetime import date, datetime
 import io
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lanner._memo import memoized
+from lanner._request.memo import memoized
 from lanner.constants import FALSE_STRINGS, MEDIA_JSON, TRUE_STRINGS
 from lanner.errors import HTTPBadRequest, HTTPInvalidParam, HTTPMissingParam, MediaNotFoundError
 from lanner.request_helpers import UNSET as _UNSET
