@@ -545,7 +545,7 @@ class _RecordingHandler:
 def _serialize(
     accept: str | None, handlers: dict[str, Any] | None = None, xml: bool = True
 ) -> _Resp:
-    from lanner._error_serializer import default_serialize_error
+    from lanner._app.error_serializer import default_serialize_error
 
     resp = _Resp(_Options({} if handlers is None else handlers, xml))
     default_serialize_error(

@@ -88,7 +88,7 @@ def test_importing_util_modules_does_not_import_asyncio() -> None:
         import lanner.util, lanner.util.misc, lanner.util.structures, lanner.util.uri
         import lanner.util.mediatypes, lanner.util.time, lanner.util.deprecation
         import lanner.errors, lanner.http_error, lanner.http_status, lanner.redirects
-        import lanner.uri, lanner.forwarded, lanner.asgi_spec, lanner._error_serializer
+        import lanner.uri, lanner.forwarded, lanner.asgi_spec, lanner._app.error_serializer
         from lanner.util import Context, http_now, CaseInsensitiveDict
         added = set(sys.modules) - preloaded
         print(sorted(m for m in ('asyncio', 'inspect', 'http.cookiejar', 'importlib.metadata')

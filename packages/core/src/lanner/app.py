@@ -6,7 +6,7 @@ Invariants:
   prepared tuples.
 - Error handlers are looked up along the exception's MRO; the latest registration for a class wins
   (registration, lookup, the default handlers and error composition are the
-  :class:`~lanner._app_errors.ErrorHandlingMixin` base, in :mod:`lanner._app_errors`).
+  :class:`~lanner._app.errors.ErrorHandlingMixin` base, in :mod:`lanner._app.errors`).
 - An ``Exception`` raised by middleware, hooks, responders or body rendering goes to the error
   handlers and becomes a response. As in Falcon, what an error handler or the error serializer
   raises (other than ``HTTPError``/``HTTPStatus``/``UnsafeValueError``), and an error raised while
@@ -32,8 +32,8 @@ import re
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from lanner import app_helpers, constants, responders, status_codes
-from lanner._app_errors import ErrorHandlingMixin, check_wsgi_framing
-from lanner._header_limits import NO_LIMIT, check_wsgi_headers
+from lanner._app.errors import ErrorHandlingMixin, check_wsgi_framing
+from lanner._app.header_limits import NO_LIMIT, check_wsgi_headers
 from lanner._wire.framing import BODILESS_LINES, NO_CONTENT_TYPE_LINES
 from lanner.app_helpers import (
     MiddlewareStacks,
@@ -552,7 +552,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         req_succeeded = False
 
         try:
-            # The header backstop (431, lanner._header_limits): the field count here, on every
+            # The header backstop (431, lanner._app.header_limits): the field count here, on every
             # request. PERF: len(env) bounds the count from above (O(1)); the exact count runs
             # only above it. The bytes are not checked here: no O(1) bound on them exists (the
             # server folded the head into the dict) and summing the environ cost about 1.3 us a

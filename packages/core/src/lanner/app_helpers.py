@@ -27,7 +27,7 @@ from inspect import iscoroutinefunction, isfunction, ismethod
 import os
 from typing import Any, NamedTuple
 
-from lanner._error_serializer import default_serialize_error
+from lanner._app.error_serializer import default_serialize_error
 from lanner.errors import CompatibilityError
 
 __all__ = (

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from lanner import request_helpers as helpers
-from lanner._header_limits import (
+from lanner._app.header_limits import (
     DEFAULT_MAX_HEADER_BYTES,
     DEFAULT_MAX_HEADER_COUNT,
     NO_LIMIT,
@@ -278,7 +278,7 @@ class Request(TypedHeadersMixin, QueryParamsMixin):
     # Raw header access. These three are the only header primitives the ASGI request overrides.
     # ------------------------------------------------------------------------------------------
 
-    # The WSGI byte limit (RequestOptions.max_header_bytes, lanner._header_limits) is checked
+    # The WSGI byte limit (RequestOptions.max_header_bytes, lanner._app.header_limits) is checked
     # here, where values are read, not on every request: one comparison per value read, and
     # the total summed while req.headers iterates the environ anyway.
 

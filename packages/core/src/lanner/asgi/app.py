@@ -34,8 +34,8 @@ import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lanner import constants, responders, status_codes
-from lanner._app_errors import framing_conflict, unsafe_value_refused
-from lanner._header_limits import NO_LIMIT, check_asgi_headers
+from lanner._app.errors import framing_conflict, unsafe_value_refused
+from lanner._app.header_limits import NO_LIMIT, check_asgi_headers
 from lanner.app import App as _WSGIApp
 from lanner.app_helpers import (
     MiddlewareStacks,
@@ -387,7 +387,7 @@ class App(ResponseSenderMixin, _WSGIApp[_ReqT, _RespT]):
         req_succeeded = False
 
         try:
-            # The header backstop (431, lanner._header_limits), then the request smuggling
+            # The header backstop (431, lanner._app.header_limits), then the request smuggling
             # defence (RFC 9112 6.1): both framings at once is an error.
             # PERF: ASGI hands the headers over as a list, so this cannot be one lookup as on
             # WSGI: it is a scan of the raw names (about 30 ns per header, 0.2 us for six; a
