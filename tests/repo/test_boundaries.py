@@ -42,7 +42,7 @@ class Module:
 
     dist: str
     path: Path
-    name: str  # dotted, e.g. 'lanner.asgi._sse'
+    name: str  # dotted, e.g. 'lanner._sse.asgi_pump'
     is_package: bool
     shown: str  # the path as reported, relative to the repository
 
@@ -284,7 +284,7 @@ def _planted(tmp_path: Path, dist: str, rel: str, source: str) -> list[Module]:
 @pytest.mark.parametrize(
     ('check', 'dist', 'rel', 'source'),
     [
-        (member_private_imports, 'sse', 'x.py', 'from lanner.asgi._sse import respond\n'),
+        (member_private_imports, 'sse', 'x.py', 'from lanner._sse.asgi_pump import respond\n'),
         (member_private_imports, 'sse', 'x.py', 'import lanner._request.memo\n'),
         (member_private_imports, 'sse', 'x.py', 'from lanner.util.structures import _hidden\n'),
         (foreign_private_attributes, 'websocket', 'x.py', 'def f(app):\n    return app._router\n'),

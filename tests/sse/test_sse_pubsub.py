@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sse_helpers import FakeASGIClient, parse_stream
 
-from lanner.asgi._sse import pump
+from lanner._sse.asgi_pump import pump
 from lanner.sse import EventBroker, SSEvent
 
 

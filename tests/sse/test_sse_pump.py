@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sse_helpers import FakeASGIClient, parse_stream
 
-from lanner.asgi._sse import check_async_emitter, pump, pump_stream
+from lanner._sse.asgi_pump import check_async_emitter, pump, pump_stream
 from lanner.sse import SSEvent
 
 

@@ -1,6 +1,6 @@
 """The WSGI side of resp.sse: emitter checks, default headers and the closing body iterable.
 
-lanner.App wires these in (see lanner._sse_sync); here they are driven through a minimal WSGI
+lanner.App wires these in (see lanner._sse); here they are driven through a minimal WSGI
 callable under wsgiref's validator, so the body is checked against the WSGI spec too.
 """
 
@@ -12,14 +12,13 @@ from typing import Any
 import pytest
 from support.harness import build_environ, call_wsgi
 
-from lanner._sse_sync import (
-    SSEBody,
+from lanner._sse.render import (
     apply_sse_headers,
     check_keepalive_interval,
     check_sync_emitter,
     json_handler_for,
-    wsgi_body,
 )
+from lanner._sse.wsgi_body import SSEBody, wsgi_body
 from lanner.media.handlers import Handlers
 from lanner.response import ResponseOptions
 from lanner.sse import SSEvent

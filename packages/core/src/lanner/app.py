@@ -621,7 +621,7 @@ class App(ErrorHandlingMixin, Generic[_ReqT, _RespT]):
         length: int | None = 0
         try:
             if resp.sse is not None:
-                from lanner._sse_sync import wsgi_body
+                from lanner._sse.wsgi_body import wsgi_body
 
                 body = wsgi_body(self, resp)
                 length = None

@@ -131,7 +131,7 @@ class ResponseOptions:
 
     @sse_keepalive_interval.setter
     def sse_keepalive_interval(self, value: float | None) -> None:
-        from lanner._sse_sync import check_keepalive_interval
+        from lanner._sse.render import check_keepalive_interval
 
         # Checked here, when the app is configured, rather than when a stream starts.
         self._sse_keepalive_interval = check_keepalive_interval(value)

@@ -97,9 +97,9 @@ class ResponseSenderMixin:
             if is_head or status_code in BODILESS_CODES:
                 was_sse = sse is not None
                 if was_sse:
-                    from lanner.asgi import _sse
+                    from lanner._sse import asgi_pump
 
-                    await _sse.discard(resp)
+                    await asgi_pump.discard(resp)
                     sse = None
                 if status_code in NO_CONTENT_TYPE_CODES:
                     default_type = None
@@ -117,7 +117,7 @@ class ResponseSenderMixin:
                 if not hasattr(sse, '__aiter__'):
                     # As for resp.stream (and in Falcon), an emitter that cannot be iterated
                     # is a TypeError that reaches the server; this one says what to do.
-                    from lanner.asgi._sse import check_async_emitter
+                    from lanner._sse.asgi_pump import check_async_emitter
 
                     check_async_emitter(sse)
             elif data is not None:
@@ -180,14 +180,14 @@ class ResponseSenderMixin:
             # events) would keep running into the void, and an endless one forever. The
             # watcher consumes receive(), so it only runs once the request body is all in
             # (event streams always: an event emitter does not read the body).
-            from lanner.asgi import _sse
+            from lanner._sse import asgi_pump
 
             # Only an event stream may be ended early at shutdown: a download cut short with a
             # proper end of body would look complete to the client.
             stop = self._open_streams.stop_signal() if event_stream else None
             try:
                 # Sends the final empty body event itself when the stream completes.
-                return await _sse.pump_stream(
+                return await asgi_pump.pump_stream(
                     _stream_chunks(stream, self._STREAM_BLOCK_SIZE), send, receive, stop
                 )
             finally:
@@ -208,7 +208,7 @@ class ResponseSenderMixin:
         receive: ASGIReceive,
         default_type: str | None,
     ) -> bool:
-        from lanner.asgi import _sse
+        from lanner._sse import asgi_pump
 
         started = False
 
@@ -219,7 +219,7 @@ class ResponseSenderMixin:
 
         try:
             # False when the client left before the stream ended.
-            result = await _sse.respond(
+            result = await asgi_pump.respond(
                 self,
                 req,
                 resp,

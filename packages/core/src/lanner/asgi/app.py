@@ -5,7 +5,8 @@ request loop, the lifespan protocol and the flavour checks (everything must be `
 The request loop here sends the common response itself; the general (slow-path) sender for
 streams, SSE, HEAD, bodiless statuses and failures is the ``ResponseSenderMixin`` base, in
 :mod:`lanner.asgi._response_sender`.
-WebSocket connections run in :mod:`lanner.asgi._ws_flow`, SSE streams in :mod:`lanner.asgi._sse`.
+WebSocket connections run in :mod:`lanner.asgi._ws_flow`, SSE streams in
+:mod:`lanner._sse.asgi_pump`.
 
 Invariants:
 - The app awaits exactly one ``receive()`` before handling an HTTP request; a first

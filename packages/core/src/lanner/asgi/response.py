@@ -68,7 +68,7 @@ class Response(_response.Response):
     @sse.setter
     def sse(self, value: Any) -> None:
         # Not validated here: as for stream (and in Falcon), an unusable emitter is a TypeError
-        # when the response is sent (lanner.asgi._sse.check_async_emitter), which reaches the
+        # when the response is sent (lanner._sse.asgi_pump.check_async_emitter), which reaches the
         # server.
         self._sse = value
 

@@ -1,42 +1,28 @@
-"""Server-Sent Events plumbing shared by both flavours, and the WSGI body for ``resp.sse``.
+"""Server-Sent Events rules both flavours share, written once and without I/O.
 
 Core streams SSE without importing lanner-sse: an emitter yields any object with
 ``serialize(handler=None) -> bytes`` (``lanner.sse.SSEvent`` is one) or None for a keep-alive
-comment. This module must not import asyncio (``import lanner`` stays light); the ASGI pump lives
-in :mod:`lanner.asgi._sse`.
-
-WSGI contract (``lanner.App.__call__``): when ``resp.sse`` is not None, call
-:func:`wsgi_body(app, resp) <wsgi_body>` after the response middleware ran. It validates the
-emitter, applies the SSE default headers to ``resp._headers`` and returns the body iterable; send no
-``Content-Length``. On HEAD, ``close()`` the iterable without iterating it (the emitter is closed
-without ever running).
-
-Keep-alive on WSGI: a WSGI server only learns that the client left when a write fails, and this
-module starts no threads. A synchronous emitter therefore sends its own keep-alives by yielding
-None while idle (for instance ``queue.get(timeout=15)`` and ``yield None`` on ``queue.Empty``);
-that also lets the server notice a disconnect and ``close()`` the emitter, which runs its
-``finally`` blocks.
+comment. Here: the default headers, the keep-alive comment and interval, the rendering of one
+item, and the checks of a synchronous emitter. The drivers only say how bytes leave:
+:mod:`.wsgi_body` (the WSGI body iterable) and :mod:`.asgi_pump` (the ASGI pump, the one module
+here that imports asyncio; only :mod:`lanner.asgi` imports it). This module must not import
+asyncio (``import lanner`` stays light).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 import inspect
-import logging
 from typing import Any
-
-from lanner.errors import UnsafeValueError
 
 __all__ = (
     'DEFAULT_KEEPALIVE_INTERVAL',
     'PING',
-    'SSEBody',
     'apply_sse_headers',
     'check_keepalive_interval',
     'check_sync_emitter',
     'json_handler_for',
     'render_event',
-    'wsgi_body',
 )
 
 PING = b': ping\n\n'
@@ -47,8 +33,6 @@ DEFAULT_KEEPALIVE_INTERVAL = 15.0
 idle connections after 30-60 s)."""
 
 _MEDIA_JSON = 'application/json'
-
-_logger = logging.getLogger('lanner')
 
 
 def apply_sse_headers(headers: MutableMapping[str, str]) -> None:
@@ -147,48 +131,3 @@ def check_sync_emitter(emitter: object) -> Iterator[Any]:
             f'resp.sse must be an iterator of events (e.g. a generator), not '
             f'{type(emitter).__name__}.'
         ) from None
-
-
-class SSEBody:
-    """WSGI body iterable over an SSE emitter; ``close()`` closes the emitter.
-
-    WSGI servers call ``close()`` when the response ends for any reason, including a client
-    disconnect noticed on write, so the emitter's ``finally`` blocks run.
-
-    An :class:`~lanner.UnsafeValueError` from the emitter or an event (a field refused for a
-    CR, LF or NUL) ends the stream cleanly, with a warning in the ``lanner`` log, instead of
-    reaching the server: nothing unsafe was sent, and the response has already started.
-    """
-
-    __slots__ = ('_handler', '_iterator')
-
-    def __init__(self, iterator: Iterator[Any], handler: Any) -> None:
-        self._iterator = iterator
-        self._handler = handler
-
-    def __iter__(self) -> SSEBody:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return render_event(next(self._iterator), self._handler)
-        except UnsafeValueError as ex:
-            _logger.warning('Refused an unsafe value; the event stream was ended: %.300s', ex)
-            self.close()
-            raise StopIteration from None
-
-    def close(self) -> None:
-        """Close the emitter (a generator gets ``GeneratorExit`` at its current ``yield``)."""
-        close = getattr(self._iterator, 'close', None)
-        if close is not None:
-            close()
-
-
-def wsgi_body(app: Any, resp: Any) -> SSEBody:
-    """Validate ``resp.sse``, set the SSE default headers on ``resp`` and return the body.
-
-    ``json`` payloads are rendered with ``app.resp_options``' JSON handler, if one is registered.
-    """
-    iterator = check_sync_emitter(resp.sse)
-    apply_sse_headers(resp._headers)
-    return SSEBody(iterator, json_handler_for(app.resp_options))

@@ -50,7 +50,7 @@ from collections.abc import AsyncIterator, Callable
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from lanner._sse_sync import (
+from lanner._sse.render import (
     DEFAULT_KEEPALIVE_INTERVAL,
     PING,
     apply_sse_headers,
