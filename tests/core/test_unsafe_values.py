@@ -146,6 +146,52 @@ def test_a_key_error_handler_still_sees_invalid_cookie_names(
     assert Client(app).get('/r', query_string='v=a%0Db').status_code == 422
 
 
+def test_a_value_error_handler_sees_them_as_in_falcon(
+    make_app: Callable[..., Any], asgi: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The 400 comes from the default Exception handler, so a ValueError handler is nearer in
+    # the MRO and gets the refusal first, like any other ValueError.
+    app = _echo_app(make_app, asgi, 'set_header CR/LF')
+    seen: list[str] = []
+
+    def handler(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        seen.append(type(ex).__name__)
+        resp.status = 422
+        resp.text = 'value error'
+
+    async def async_handler(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        handler(req, resp, ex, params)
+
+    app.add_error_handler(ValueError, async_handler if asgi else handler)
+    with caplog.at_level(logging.DEBUG, logger='lanner'):
+        result = Client(app).get('/r', query_string='v=a%0Db')
+    assert (result.status_code, result.text) == (422, 'value error')
+    assert seen == ['InvalidHeaderError']
+    assert not [r for r in caplog.records if r.name == 'lanner']  # the default did not run
+
+
+def test_the_400_comes_from_the_exception_handler(
+    make_app: Callable[..., Any], asgi: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = _echo_app(make_app, asgi, 'raised directly')
+    # No handler of its own: only Falcon's three defaults are registered.
+    assert lanner.UnsafeValueError not in app._error_handlers
+    assert app._find_error_handler(lanner.UnsafeValueError('x')) is app._error_handlers[Exception]
+
+    # A user handler for Exception replaces the default, so it gets the refusal too.
+    def handler(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        resp.status = 503
+        resp.text = type(ex).__name__
+
+    async def async_handler(req: Any, resp: Any, ex: Exception, params: Any) -> None:
+        handler(req, resp, ex, params)
+
+    assert Client(app).get('/r', query_string='v=x').status_code == 400
+    app.add_error_handler(Exception, async_handler if asgi else handler)
+    result = Client(app).get('/r', query_string='v=x')
+    assert (result.status_code, result.text) == (503, 'UnsafeValueError')
+
+
 def test_the_classes() -> None:
     assert lanner.UnsafeValueError is lanner.errors.UnsafeValueError
     assert issubclass(lanner.UnsafeValueError, ValueError)

@@ -4,11 +4,12 @@
 :class:`lanner.asgi.App`, which overrides the default handlers with ``async`` flavours that also
 take ``ws``, and has its own ``_handle_exception_async``). It holds ``add_error_handler`` and
 ``set_error_serializer``, the MRO lookup of a handler (``_find_error_handler``), the default
-handlers for ``Exception``, ``HTTPError``, ``HTTPStatus`` and ``UnsafeValueError``, and the
-composition of an error response (``_compose_*``), and the error reporter
-(``set_error_reporter``, ``_report``). The request loops live in :mod:`lanner.app` and
-:mod:`lanner.asgi.app`; the attributes used here (``_error_handlers``, ``_error_handler_cache``,
-``_serialize_error``, ``_report_error``) are slots of :class:`lanner.App`.
+handlers for ``Exception``, ``HTTPError`` and ``HTTPStatus`` (the one for ``Exception`` answers
+an ``UnsafeValueError`` with a 400 rather than a 500), the composition of an error response
+(``_compose_*``), and the error reporter (``set_error_reporter``, ``_report``). The request
+loops live in :mod:`lanner.app` and :mod:`lanner.asgi.app`; the attributes used here
+(``_error_handlers``, ``_error_handler_cache``, ``_serialize_error``, ``_report_error``) are slots
+of :class:`lanner.App`.
 
 Invariants:
 - Error handlers are looked up along the exception's MRO; the latest registration for a class
@@ -128,9 +129,10 @@ class ErrorHandlingMixin:
         self.add_error_handler(Exception, self._python_error_handler)
         self.add_error_handler(HTTPError, self._http_error_handler)
         self.add_error_handler(HTTPStatus, self._http_status_handler)
-        # lanner addition: a header, cookie, Location or SSE value refused as unsafe is a 400
-        # (looked up by MRO, so it beats the Exception handler; a user handler still wins).
-        self.add_error_handler(UnsafeValueError, self._unsafe_value_handler)
+        # A header, cookie, Location or SSE value refused as unsafe (lanner.UnsafeValueError) is
+        # answered 400 by the Exception handler, not by a handler of its own: the registry holds
+        # Falcon's three defaults, and a user handler for UnsafeValueError, ValueError or KeyError
+        # wins by the ordinary MRO lookup.
 
     def add_error_handler(
         self,
@@ -369,14 +371,12 @@ class ErrorHandlingMixin:
     def _python_error_handler(
         self, req: Any, resp: Any, error: Exception, params: Any
     ) -> Awaitable[None] | None:
+        if isinstance(error, UnsafeValueError):
+            # Bad input, not a bug: a 400 and one warning line, no traceback.
+            self._compose_error_response(req, resp, unsafe_value_refused(req, error))
+            return None
         req.log_error(''.join(traceback.format_exception(type(error), error, error.__traceback__)))
         self._compose_error_response(req, resp, HTTPInternalServerError())
-        return None
-
-    def _unsafe_value_handler(
-        self, req: Any, resp: Any, error: UnsafeValueError, params: Any
-    ) -> Awaitable[None] | None:
-        self._compose_error_response(req, resp, unsafe_value_refused(req, error))
         return None
 
 
